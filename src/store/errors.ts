@@ -1,0 +1,46 @@
+/** Base class of every store failure; `code` is stable and machine-readable. */
+export class StoreError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A read or watch asked for a revision that compaction already removed. */
+export class CompactedError extends StoreError {
+  constructor(
+    readonly requested: number,
+    readonly compacted: number,
+  ) {
+    super(
+      'STORE_COMPACTED',
+      `revision ${requested} is compacted (history starts after ${compacted})`,
+    );
+  }
+}
+
+/** The revision asked for does not exist yet. */
+export class FutureRevisionError extends StoreError {
+  constructor(
+    readonly requested: number,
+    readonly current: number,
+  ) {
+    super('STORE_FUTURE_REVISION', `revision ${requested} is newer than the store (${current})`);
+  }
+}
+
+export class LeaseNotFoundError extends StoreError {
+  constructor(readonly lease: string) {
+    super('STORE_LEASE_NOT_FOUND', `lease ${lease} does not exist or has expired`);
+  }
+}
+
+export class StoreClosedError extends StoreError {
+  constructor() {
+    super('STORE_CLOSED', 'the store is closed');
+  }
+}
