@@ -10,7 +10,11 @@ export class StoreError extends Error {
   }
 }
 
-/** A read or watch asked for a revision that compaction already removed. */
+/**
+ * A read or watch asked for a revision that compaction already removed.
+ * `compacted` is the oldest revision still readable: restart a watch from there
+ * after re-reading the state (as with etcd's `compact_revision`).
+ */
 export class CompactedError extends StoreError {
   constructor(
     readonly requested: number,
@@ -18,7 +22,7 @@ export class CompactedError extends StoreError {
   ) {
     super(
       'STORE_COMPACTED',
-      `revision ${requested} is compacted (history starts after ${compacted})`,
+      `revision ${requested} is compacted (the oldest readable revision is ${compacted})`,
     );
   }
 }
@@ -42,5 +46,22 @@ export class LeaseNotFoundError extends StoreError {
 export class StoreClosedError extends StoreError {
   constructor() {
     super('STORE_CLOSED', 'the store is closed');
+  }
+}
+
+/**
+ * The caller broke a rule of the contract (empty key, revision 0, a transaction
+ * writing one key twice…); retrying the same call can never succeed.
+ */
+export class InvalidArgumentError extends StoreError {
+  constructor(message: string) {
+    super('STORE_INVALID_ARGUMENT', message);
+  }
+}
+
+/** The storage engine itself failed (I/O, corruption, lock timeout); `cause` has its error. */
+export class StoreBackendError extends StoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORE_BACKEND', message, options);
   }
 }

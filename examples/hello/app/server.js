@@ -1,0 +1,18 @@
+// The hello app: answers on 127.0.0.1:$PORT, which Drover gives each instance.
+import { createServer } from 'node:http';
+
+const port = Number(process.env.PORT);
+const message = process.env.MESSAGE ?? 'Hello';
+
+const server = createServer((req, res) => {
+  if (req.url === '/healthz') {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('ok\n');
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/plain' });
+  res.end(`${message} (pid ${process.pid})\n`);
+});
+
+server.listen(port, '127.0.0.1');
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -1,0 +1,18 @@
+/** Base class of artifact failures; `code` is stable and machine-readable. */
+export class ArtifactError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The context directory cannot be snapshotted as it is. */
+export class ContextError extends ArtifactError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ARTIFACT_CONTEXT', message, options);
+  }
+}

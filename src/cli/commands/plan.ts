@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+
+import { InvalidTemplateError, locateStack, planStackFile } from '../../engine/index.js';
+import { planJson, renderPlan } from '../../plan/index.js';
+import type { CliContext } from '../context.js';
+import { droverHome, useColor } from '../context.js';
+import { exitCodes } from '../exit-codes.js';
+import { collectParameters, repeatable } from '../parameters.js';
+import type { ParameterOptions } from '../parameters.js';
+
+interface PlanOptions extends ParameterOptions {
+  readonly json?: boolean;
+  readonly stack?: string;
+  readonly verbose?: boolean;
+  readonly proxyUrl?: string;
+}
+
+export function planCommand(program: Command, ctx: CliContext, done: (code: number) => void): void {
+  program
+    .command('plan')
+    .description('show what an apply of the template would create, replace, update or delete')
+    .argument('<file>', 'stack template (YAML or JSON), or a directory with stack.yaml')
+    .option('-p, --param <name=value>', 'a parameter value (repeatable)', repeatable)
+    .option('--parameters <file>', 'a YAML/JSON file of parameter values (repeatable)', repeatable)
+    .option('--stack <name>', "the stack's name (default: the file's base name)")
+    .option('--json', 'print the plan as JSON')
+    .option('-v, --verbose', 'also list unchanged resources')
+    .option('--proxy-url <url>', 'where the proxy answers, for route URLs', 'http://127.0.0.1:8080')
+    .action(async (arg: string, options: PlanOptions) => {
+      const { file, stack } = locateStack(arg, options.stack);
+      const params = collectParameters(options);
+      if (params.diagnostics.length > 0) throw new InvalidTemplateError(params.diagnostics);
+      const { plan } = await planStackFile({
+        file,
+        stack,
+        parameters: params.inputs,
+        home: droverHome(ctx, program.opts()),
+        proxyUrl: options.proxyUrl,
+      });
+      if (options.json) ctx.stdout.write(`${JSON.stringify(planJson(plan), null, 2)}\n`);
+      else
+        ctx.stdout.write(
+          renderPlan(plan, { color: useColor(ctx, program.opts()), verbose: options.verbose }),
+        );
+      done(exitCodes.ok);
+    });
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+
+import { Command, CommanderError } from 'commander';
+
+import { planCommand } from './commands/plan.js';
+import { schemaCommand } from './commands/schema.js';
+import { validateCommand } from './commands/validate.js';
+import type { CliContext } from './context.js';
+import { reportError } from './errors.js';
+import { exitCodes } from './exit-codes.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+const commands = [validateCommand, planCommand, schemaCommand];
+
+/** Runs the CLI; resolves to the exit status. Never calls process.exit, so tests can run it in-process. */
+export async function main(
+  argv: readonly string[],
+  ctx: CliContext = { env: process.env, stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  let status: number = exitCodes.ok;
+  const done = (code: number): void => {
+    status = code;
+  };
+  const program = new Command('drover')
+    .description('Drover: declarative stacks, immutable revisions, zero-downtime deploys')
+    .version(version(), '-V, --version')
+    .option('--home <dir>', 'state directory (default: $DROVER_HOME or ~/.drover)')
+    .option('--no-color', 'never colour the output')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void ctx.stdout.write(s),
+      writeErr: (s) => void ctx.stderr.write(s),
+    })
+    .showHelpAfterError('(run drover --help for usage)');
+  for (const register of commands) register(program, ctx, done);
+  for (const command of program.commands) command.exitOverride();
+
+  try {
+    await program.parseAsync(argv, { from: 'node' });
+    return status;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return error.exitCode === 0 ? exitCodes.ok : exitCodes.invalid;
+    }
+    return reportError(error, ctx);
+  }
+}

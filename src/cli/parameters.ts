@@ -1,0 +1,29 @@
+import { loadParameterFile, parseParameterArgs } from '../template/index.js';
+import type { Diagnostic, ParameterInput } from '../template/index.js';
+
+export interface ParameterOptions {
+  readonly param?: readonly string[];
+  readonly parameters?: readonly string[];
+}
+
+/** Values from --parameters files first, then -p: the command line has the last word. */
+export function collectParameters(options: ParameterOptions): {
+  inputs: ParameterInput[];
+  diagnostics: Diagnostic[];
+} {
+  const byName = new Map<string, ParameterInput>();
+  const diagnostics: Diagnostic[] = [];
+  for (const file of options.parameters ?? []) {
+    const loaded = loadParameterFile(file);
+    diagnostics.push(...loaded.diagnostics);
+    for (const input of loaded.inputs) byName.set(input.name, input);
+  }
+  const args = parseParameterArgs(options.param ?? []);
+  diagnostics.push(...args.diagnostics);
+  for (const input of args.inputs) byName.set(input.name, input);
+  return { inputs: [...byName.values()], diagnostics };
+}
+
+export function repeatable(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,31 @@
+import type { Diagnostic } from '../template/index.js';
+import { formatDiagnostic } from '../template/index.js';
+
+/** Base class of engine failures; `code` is stable and machine-readable. */
+export class EngineError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The template (or its parameter values) has problems; nothing was changed. */
+export class InvalidTemplateError extends EngineError {
+  constructor(readonly diagnostics: readonly Diagnostic[]) {
+    super(
+      'TEMPLATE_INVALID',
+      `${diagnostics.length} problem${diagnostics.length === 1 ? '' : 's'}:\n${diagnostics.map(formatDiagnostic).join('\n')}`,
+    );
+  }
+}
+
+/** A stack file or name that cannot be used. */
+export class StackNameError extends EngineError {
+  constructor(message: string) {
+    super('STACK_NAME', message);
+  }
+}

@@ -1,0 +1,159 @@
+import type { Loc } from './errors.js';
+
+export interface Edge {
+  readonly name: string;
+  readonly loc: Loc;
+}
+
+export interface Cycle {
+  /** The circle as names, first name repeated at the end: a → b → a. */
+  readonly names: readonly string[];
+  /** Every node of the strongly connected component. */
+  readonly members: ReadonlySet<string>;
+  /** Where the first reference of the circle is written. */
+  readonly loc: Loc;
+}
+
+/**
+ * One cycle per strongly connected component (Tarjan), named from the first
+ * member in declaration order, so the report is stable and points at a
+ * reference the user can break.
+ */
+export function findCycles(
+  nodes: readonly string[],
+  edges: ReadonlyMap<string, readonly Edge[]>,
+): Cycle[] {
+  const order = new Map(nodes.map((n, i) => [n, i]));
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const components: string[][] = [];
+  let counter = 0;
+
+  // Iterative Tarjan: deep graphs (10,000 resources in a chain) must not overflow the call stack.
+  for (const start of nodes) {
+    if (index.has(start)) continue;
+    const work: { node: string; next: number }[] = [{ node: start, next: 0 }];
+    index.set(start, counter);
+    low.set(start, counter++);
+    stack.push(start);
+    onStack.add(start);
+    while (work.length > 0) {
+      const frame = work[work.length - 1] as { node: string; next: number };
+      const out = (edges.get(frame.node) ?? []).filter((e) => order.has(e.name));
+      if (frame.next < out.length) {
+        const target = (out[frame.next++] as Edge).name;
+        if (!index.has(target)) {
+          index.set(target, counter);
+          low.set(target, counter++);
+          stack.push(target);
+          onStack.add(target);
+          work.push({ node: target, next: 0 });
+        } else if (onStack.has(target)) {
+          low.set(frame.node, Math.min(low.get(frame.node) ?? 0, index.get(target) ?? 0));
+        }
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent)
+        low.set(parent.node, Math.min(low.get(parent.node) ?? 0, low.get(frame.node) ?? 0));
+      if (low.get(frame.node) === index.get(frame.node)) {
+        const component: string[] = [];
+        let member: string | undefined;
+        do {
+          member = stack.pop();
+          if (member === undefined) break;
+          onStack.delete(member);
+          component.push(member);
+        } while (member !== frame.node);
+        if (component.length > 1) components.push(component);
+      }
+    }
+  }
+
+  return components
+    .map((component) => {
+      const members = new Set(component);
+      const first = [...component].sort(
+        (a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0),
+      )[0] as string;
+      const path = cyclePath(first, members, edges);
+      return { names: path.names, members, loc: path.loc };
+    })
+    .sort((a, b) => (order.get(a.names[0] ?? '') ?? 0) - (order.get(b.names[0] ?? '') ?? 0));
+}
+
+/** A shortest way around from `first` back to itself inside the component (BFS). */
+function cyclePath(
+  first: string,
+  members: ReadonlySet<string>,
+  edges: ReadonlyMap<string, readonly Edge[]>,
+): { names: string[]; loc: Loc } {
+  const previous = new Map<string, { from: string; edge: Edge }>();
+  const queue = [first];
+  let firstEdge: Edge | undefined;
+  while (queue.length > 0) {
+    const node = queue.shift() as string;
+    for (const edge of edges.get(node) ?? []) {
+      if (!members.has(edge.name)) continue;
+      if (edge.name === first) {
+        const names = [first];
+        let at = node;
+        while (at !== first) {
+          names.splice(1, 0, at);
+          at = previous.get(at)?.from ?? first;
+        }
+        firstEdge = names.length > 1 ? (previous.get(names[1] as string)?.edge ?? edge) : edge;
+        return { names: [...names, first], loc: firstEdge.loc };
+      }
+      if (!previous.has(edge.name) && edge.name !== first) {
+        previous.set(edge.name, { from: node, edge });
+        queue.push(edge.name);
+      }
+    }
+  }
+  throw new Error(`internal: no cycle through ${first} in its component`);
+}
+
+/**
+ * Dependency order (dependencies first), otherwise declaration order; nodes
+ * on cycles are left out (they were reported). An iterative depth-first walk:
+ * linear, and no call stack to overflow on a chain of 10,000 resources.
+ */
+export function topologicalOrder(
+  nodes: readonly string[],
+  dependsOn: ReadonlyMap<string, readonly string[]>,
+): string[] {
+  const known = new Set(nodes);
+  const done = new Set<string>();
+  const out: string[] = [];
+  for (const start of nodes) {
+    if (done.has(start)) continue;
+    const stack: { node: string; deps: readonly string[]; next: number }[] = [
+      { node: start, deps: dependsOn.get(start) ?? [], next: 0 },
+    ];
+    const onPath = new Set([start]);
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1] as {
+        node: string;
+        deps: readonly string[];
+        next: number;
+      };
+      if (frame.next < frame.deps.length) {
+        const dep = frame.deps[frame.next++] as string;
+        if (known.has(dep) && !done.has(dep) && !onPath.has(dep)) {
+          onPath.add(dep);
+          stack.push({ node: dep, deps: dependsOn.get(dep) ?? [], next: 0 });
+        }
+        continue;
+      }
+      stack.pop();
+      onPath.delete(frame.node);
+      done.add(frame.node);
+      out.push(frame.node);
+    }
+  }
+  return out;
+}
