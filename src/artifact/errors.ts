@@ -1,14 +1,7 @@
+import { DroverError } from '../errors.js';
+
 /** Base class of artifact failures; `code` is stable and machine-readable. */
-export class ArtifactError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class ArtifactError extends DroverError {}
 
 /** The context directory cannot be snapshotted as it is. */
 export class ContextError extends ArtifactError {

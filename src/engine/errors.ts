@@ -1,17 +1,9 @@
+import { DroverError } from '../errors.js';
 import type { Diagnostic } from '../template/index.js';
 import { formatDiagnostic } from '../template/index.js';
 
 /** Base class of engine failures; `code` is stable and machine-readable. */
-export class EngineError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class EngineError extends DroverError {}
 
 /** The template (or its parameter values) has problems; nothing was changed. */
 export class InvalidTemplateError extends EngineError {

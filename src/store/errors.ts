@@ -1,14 +1,7 @@
+import { DroverError } from '../errors.js';
+
 /** Base class of every store failure; `code` is stable and machine-readable. */
-export class StoreError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class StoreError extends DroverError {}
 
 /**
  * A read or watch asked for a revision that compaction already removed.

@@ -6,7 +6,7 @@ import type { CallArgs, Expr } from './expr.js';
 import { isLiteral, markLiteral } from './expr.js';
 import { functionNames, unknownFunctionHint } from './function-names.js';
 import { describeNode, MAX_TEMPLATE_BYTES } from './source.js';
-import type { MapNode, Node, SeqNode } from './source.js';
+import type { MapNode, Node } from './source.js';
 import { didYouMean, listOf } from './suggest.js';
 
 /** What a value may refer to, as declared in its template. */
@@ -91,8 +91,6 @@ function notACondition(node: Node, scope: CompileScope): Expr {
   );
   return { kind: 'bad', loc: node.loc };
 }
-
-const conditionFunctions = new Set(['equals', 'and', 'or', 'not', 'get_param', 'if']);
 
 function compileCall(fn: string, arg: Node, loc: Loc, scope: CompileScope): Expr {
   const args = compileArgs(fn, arg, loc, scope);
@@ -202,10 +200,6 @@ function compileArgs(fn: string, arg: Node, loc: Loc, scope: CompileScope): Call
     default:
       return undefined;
   }
-}
-
-export function isConditionFunction(fn: string): boolean {
-  return conditionFunctions.has(fn);
 }
 
 function literalName(node: Node | undefined): string | undefined {
@@ -351,5 +345,3 @@ function within(root: string, target: string): boolean {
   const rel = relative(root, target);
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
-
-export type { SeqNode };

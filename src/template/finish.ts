@@ -76,8 +76,8 @@ const finishers: { [T in ResourceTypeName]?: Finisher<T> } = {
       return undefined;
     }
   },
-  'Drover::Service': (props, ctx) => withRuntime(props, ctx, true),
-  'Drover::Job': (props, ctx) => withRuntime(props, ctx, true),
+  'Drover::Service': withRuntime,
+  'Drover::Job': withRuntime,
   'Drover::ConfigTemplate': (props, ctx) => {
     if (props.template_file === undefined) return { extra: {}, properties: props };
     const loc = ctx.locator.valueLoc(['template_file']).loc;
@@ -97,7 +97,7 @@ const finishers: { [T in ResourceTypeName]?: Finisher<T> } = {
  */
 function withRuntime<
   P extends { artifact: string; runtime?: 'process' | 'docker'; command?: string[] },
->(props: P, ctx: FinishContext, needsCommandForProcess: boolean): Finished | undefined {
+>(props: P, ctx: FinishContext): Finished | undefined {
   const artifact = ctx.lookup(props.artifact);
   if (artifact === undefined) return { extra: {}, properties: props };
   const image = (artifact.properties as { dockerfile?: string }).dockerfile !== undefined;
@@ -119,7 +119,7 @@ function withRuntime<
     );
     return undefined;
   }
-  if (needsCommandForProcess && runtime === 'process' && props.command === undefined) {
+  if (runtime === 'process' && props.command === undefined) {
     ctx.diagnostics.add(
       'REQUIRED',
       "missing required key 'command': a process runs an argv",

@@ -12,7 +12,7 @@ import type { Expr } from './expr.js';
 import { conditionRefs, resourceRefs } from './expr.js';
 import { functionNames } from './function-names.js';
 import { findCycles } from './graph.js';
-import { ownerLoc } from './locator.js';
+import { treeLocator } from './locator.js';
 import {
   mappingSchema,
   NAME,
@@ -32,8 +32,6 @@ import {
   resourceTypeNames,
   resourceTypes,
 } from './types/index.js';
-import type { Path } from './values.js';
-import type { Locator } from './zod-issues.js';
 import { reportIssues } from './zod-issues.js';
 
 export interface TemplateParameter {
@@ -261,32 +259,6 @@ interface ResourceShape {
   readonly nested?: Template;
 }
 
-/** A locator over the parsed nodes, for schema issues about literal sections. */
-export function nodeLocator(root: Node): Locator {
-  const walk = (path: Path): { node: Node; exact: boolean } => {
-    let node = root;
-    for (const [i, part] of path.entries()) {
-      let next: Node | undefined;
-      if (node.kind === 'map') next = node.entries.find((e) => e.key === String(part))?.value;
-      else if (node.kind === 'seq' && typeof part === 'number') next = node.items[part];
-      if (next === undefined) return { node, exact: i === path.length };
-      node = next;
-    }
-    return { node, exact: true };
-  };
-  return {
-    valueLoc: (path) => {
-      const { node, exact } = walk(path);
-      return { loc: node.loc, exact };
-    },
-    keyLoc: (path, key) => {
-      const { node } = walk(path);
-      return node.kind === 'map' ? node.entries.find((e) => e.key === key)?.keyLoc : undefined;
-    },
-    ownerLoc: (path) => ownerLoc(path, walk, undefined),
-  };
-}
-
 class SectionChecker {
   constructor(
     private readonly root: MapNode,
@@ -304,7 +276,7 @@ class SectionChecker {
     if (result.success) return result.data;
     reportIssues(result.error.issues, {
       schema,
-      locator: nodeLocator(node),
+      locator: treeLocator(node),
       input,
       diagnostics: this.diagnostics,
       literalOnly: true,

@@ -18,10 +18,12 @@ export function describeCall(expr: Expr): string | undefined {
 }
 
 /**
- * Finds where a resolved value came from. A path that runs into a function
- * call stops there: the call produced the value, so the call is what to fix.
+ * Finds where a value came from in a parsed tree (a Node is an Expr without
+ * calls). A path that runs into a function call stops there: the call
+ * produced the value, so the call is what to fix. `rootKeyLoc` is the key
+ * that names the root (e.g. `properties:`), for "missing key" messages.
  */
-export function exprLocator(root: Expr, rootKeyLoc?: Loc): Locator {
+export function treeLocator(root: Expr, rootKeyLoc?: Loc): Locator {
   const walk = (path: Path): { expr: Expr; exact: boolean } => {
     let expr = root;
     for (const part of path) {
@@ -33,38 +35,25 @@ export function exprLocator(root: Expr, rootKeyLoc?: Loc): Locator {
     }
     return { expr, exact: true };
   };
+  const keyLoc = (path: Path, key: string): Loc | undefined => {
+    const { expr, exact } = walk(path);
+    return exact && expr.kind === 'map'
+      ? expr.entries.find((e) => e.key === key)?.keyLoc
+      : undefined;
+  };
   return {
     valueLoc: (path) => {
       const { expr, exact } = walk(path);
       return { loc: expr.loc, exact, via: describeCall(expr) };
     },
-    keyLoc: (path, key) => {
-      const { expr } = walk(path);
-      return expr.kind === 'map' ? expr.entries.find((e) => e.key === key)?.keyLoc : undefined;
+    keyLoc,
+    ownerLoc: (path) => {
+      const last = path.at(-1);
+      if (path.length === 0) return rootKeyLoc ?? root.loc;
+      return (
+        (typeof last === 'string' ? keyLoc(path.slice(0, -1), last) : undefined) ??
+        walk(path).expr.loc
+      );
     },
-    ownerLoc: (path) => ownerLoc(path, walk, rootKeyLoc),
   };
-}
-
-/** The key naming the value at `path`; for an item of a list, the item itself. */
-export function ownerLoc<T extends { kind: string; loc: Loc }>(
-  path: Path,
-  walk: (path: Path) => { expr: T } | { node: T },
-  rootKeyLoc: Loc | undefined,
-): Loc {
-  const at = (p: Path): T => {
-    const found = walk(p);
-    return 'expr' in found ? found.expr : found.node;
-  };
-  if (path.length === 0) return rootKeyLoc ?? at([]).loc;
-  const last = path.at(-1);
-  const parent = at(path.slice(0, -1)) as unknown as {
-    kind: string;
-    entries?: { key: string; keyLoc: Loc }[];
-  };
-  if (typeof last === 'string' && parent.kind === 'map') {
-    const entry = parent.entries?.find((e) => e.key === last);
-    if (entry) return entry.keyLoc;
-  }
-  return at(path).loc;
 }

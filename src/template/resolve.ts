@@ -8,7 +8,7 @@ import { conditionRefs } from './expr.js';
 import { finishProperties } from './finish.js';
 import { topologicalOrder } from './graph.js';
 import type { Template, TemplateResource } from './load.js';
-import { exprLocator } from './locator.js';
+import { treeLocator } from './locator.js';
 import type { ParameterInput } from './parameters.js';
 import { resolveParameters } from './resolve-params.js';
 import type { GivenValue } from './resolve-params.js';
@@ -99,7 +99,7 @@ export async function resolveStack(
   const given = new Map<string, GivenValue>();
   for (const input of options.parameters ?? []) given.set(input.name, input);
 
-  const { outputs, parameters } = await resolveTemplate(template, given, '', run);
+  const { outputs, parameters } = await resolveTemplate(template, given, '', [], run);
   const requiredParameters = [...template.parameters.values()]
     .filter((p) => p.decl.default === undefined)
     .map((p) => p.name);
@@ -143,6 +143,7 @@ async function resolveTemplate(
   template: Template,
   given: ReadonlyMap<string, GivenValue>,
   prefix: string,
+  inherited: readonly string[],
   run: Run,
 ): Promise<{
   outputs: ResolvedOutput[];
@@ -209,9 +210,13 @@ async function resolveTemplate(
       states.set(name, { ref, status: 'disabled', attributes: UNKNOWN, members: [] });
       continue;
     }
-    const dependsOn = [...new Set(staticDeps.get(name) ?? [])].flatMap(
-      (dep) => states.get(dep)?.members ?? [],
-    );
+    // Resources inside a nested stack also wait for what the nested stack as a whole depends on.
+    const dependsOn = [
+      ...new Set([
+        ...inherited,
+        ...(staticDeps.get(name) ?? []).flatMap((dep) => states.get(dep)?.members ?? []),
+      ]),
+    ];
     const value = evaluate(declared.properties, scope);
 
     if (declared.nested !== undefined) {
@@ -227,14 +232,14 @@ async function resolveTemplate(
         }
       }
       const before = run.resources.length;
-      const child = await resolveTemplate(declared.nested, childGiven, `${qualified}.`, run);
+      const child = await resolveTemplate(
+        declared.nested,
+        childGiven,
+        `${qualified}.`,
+        dependsOn,
+        run,
+      );
       const members = run.resources.slice(before).map((r) => r.name);
-      // Children inherit what the nested stack as a whole depends on.
-      for (const r of run.resources.slice(before)) {
-        (r as { dependsOn: readonly string[] }).dependsOn = [
-          ...new Set([...dependsOn, ...r.dependsOn]),
-        ];
-      }
       const attributes = Object.fromEntries(child.outputValues);
       states.set(name, { ref, status: 'ok', attributes, members });
       continue;
@@ -296,7 +301,7 @@ async function resolveResource(
   run: Run,
 ): Promise<ResolvedResource | undefined> {
   const def = resourceTypes[type];
-  const locator = exprLocator(declared.properties, declared.propertiesLoc);
+  const locator = treeLocator(declared.properties, declared.propertiesLoc);
   const { value: plain, hidden, unknown, refs } = unwrap(value);
   const parsed = def.schema.safeParse(plain);
   if (!parsed.success) {

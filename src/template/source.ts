@@ -114,43 +114,36 @@ export function parseSource(text: string, file: string): ParsedSource {
  * asked (for a message): a large template has hundreds of thousands of
  * nodes and almost never needs their positions.
  */
-class LocatedScalar implements ScalarNode {
+abstract class Located {
+  constructor(
+    private readonly lines: LineIndex,
+    private readonly offset: number,
+  ) {}
+
+  get loc(): Loc {
+    return this.lines.at(this.offset);
+  }
+}
+
+class LocatedScalar extends Located implements ScalarNode {
   readonly kind = 'scalar';
   constructor(
-    private readonly lines: LineIndex,
-    private readonly offset: number,
+    lines: LineIndex,
+    offset: number,
     readonly value: Scalar,
-  ) {}
-
-  get loc(): Loc {
-    return this.lines.at(this.offset);
+  ) {
+    super(lines, offset);
   }
 }
 
-class LocatedMap implements MapNode {
+class LocatedMap extends Located implements MapNode {
   readonly kind = 'map';
   readonly entries: LocatedEntry[] = [];
-  constructor(
-    private readonly lines: LineIndex,
-    private readonly offset: number,
-  ) {}
-
-  get loc(): Loc {
-    return this.lines.at(this.offset);
-  }
 }
 
-class LocatedSeq implements SeqNode {
+class LocatedSeq extends Located implements SeqNode {
   readonly kind = 'seq';
   readonly items: Node[] = [];
-  constructor(
-    private readonly lines: LineIndex,
-    private readonly offset: number,
-  ) {}
-
-  get loc(): Loc {
-    return this.lines.at(this.offset);
-  }
 }
 
 class LocatedEntry implements MapEntry {

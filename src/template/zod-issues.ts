@@ -243,5 +243,3 @@ export function keysAt(schema: z.ZodType, path: Path): string[] {
   visit(schema, path, 0);
   return [...keys];
 }
-
-export { pathText };

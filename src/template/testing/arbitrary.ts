@@ -1,5 +1,9 @@
 import fc from 'fast-check';
 
+import { functionNames } from '../function-names.js';
+import { parameterSchema, resourceEntrySchema, sectionNames } from '../sections.js';
+import { serviceProperties } from '../types/service.js';
+
 /**
  * Template-shaped noise: mappings whose keys and values are drawn from the
  * language's own vocabulary (sections, types, properties, functions) mixed
@@ -7,64 +11,25 @@ import fc from 'fast-check';
  * resolution instead of failing at the first key.
  */
 const words = [
-  'drover_template_version',
-  'description',
-  'parameters',
-  'mappings',
-  'conditions',
-  'resources',
-  'outputs',
-  'type',
-  'properties',
-  'depends_on',
-  'condition',
-  'deletion_policy',
-  'default',
-  'hidden',
-  'constraints',
-  'value',
-  'context',
-  'build',
-  'dockerfile',
-  'artifact',
-  'command',
-  'env',
-  'replicas',
-  'health',
-  'deploy',
-  'strategy',
-  'http',
-  'tcp',
-  'exec',
-  'interval',
-  'host',
-  'path',
-  'service',
-  'content',
-  'template',
-  'destination',
-  'get_param',
-  'get_resource',
-  'get_attr',
-  'list_join',
-  'str_replace',
-  'if',
-  'equals',
-  'and',
-  'or',
-  'not',
-  'find_in_map',
-  'get_file',
-  'params',
-  'range',
-  'min',
-  'max',
-  'allowed_values',
-  'a',
-  'b',
-  'web',
-  'db',
-  'x',
+  ...sectionNames,
+  ...functionNames,
+  ...Object.keys(parameterSchema.shape),
+  ...Object.keys(resourceEntrySchema.shape),
+  ...Object.keys(serviceProperties.shape),
+  ...[
+    'context',
+    'build',
+    'http',
+    'tcp',
+    'exec',
+    'host',
+    'path',
+    'service',
+    'content',
+    'template',
+    'destination',
+  ],
+  ...['params', 'range', 'min', 'max', 'allowed_values', 'a', 'b', 'web', 'db', 'x'],
 ];
 
 const scalars = fc.oneof(
