@@ -1,3 +1,3 @@
-export { digestContext, listContext } from './context.js';
 export type { ContextEntry } from './context.js';
+export { digestContext, listContext } from './context.js';
 export { ArtifactError, ContextError } from './errors.js';

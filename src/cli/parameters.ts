@@ -1,5 +1,5 @@
-import { loadParameterFile, parseParameterArgs } from '../template/index.js';
 import type { Diagnostic, ParameterInput } from '../template/index.js';
+import { loadParameterFile, parseParameterArgs } from '../template/index.js';
 
 export interface ParameterOptions {
   readonly param?: readonly string[];

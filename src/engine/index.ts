@@ -1,6 +1,6 @@
 export { EngineError, InvalidTemplateError, StackNameError } from './errors.js';
 export { loadKey } from './keys.js';
-export { planStackFile, validateStack } from './plan.js';
 export type { StackRequest, ValidateResult } from './plan.js';
+export { planStackFile, validateStack } from './plan.js';
 export { readRecordedState, stackKeys, writeRecordedState } from './records.js';
 export { locateStack } from './stack-file.js';

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { planStack, emptyState } from '../plan/index.js';
 import type { Plan, RecordedState } from '../plan/index.js';
+import { emptyState, planStack } from '../plan/index.js';
 import { openDefaultStore } from '../store/index.js';
-import { compileStack } from '../template/index.js';
 import type { Diagnostic, ParameterInput, ResolvedStack } from '../template/index.js';
+import { compileStack } from '../template/index.js';
 
 import { InvalidTemplateError } from './errors.js';
 import { loadKey } from './keys.js';

@@ -1,5 +1,5 @@
-import { canonicalJson, isHiddenDigest } from '../template/index.js';
 import type { Json } from '../template/index.js';
+import { canonicalJson, isHiddenDigest } from '../template/index.js';
 
 /** One changed field: `before`/`after` absent means the field is not set on that side. */
 export interface Change {

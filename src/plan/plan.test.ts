@@ -4,14 +4,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { compileStack } from '../template/index.js';
 import type { ResolvedStack } from '../template/index.js';
+import { compileStack } from '../template/index.js';
 import { removeFixtures, TEST_KEY, writeFixture } from '../template/testing/fixture.js';
 
-import { validStack } from './testing.js';
-
-import { planJson, planStack, recordStack, renderPlan } from './index.js';
 import type { Plan, RecordedState } from './index.js';
+import { planJson, planStack, recordStack, renderPlan } from './index.js';
+import { validStack } from './testing.js';
 
 afterAll(removeFixtures);
 

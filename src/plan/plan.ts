@@ -1,8 +1,8 @@
-import { resourceTypes } from '../template/index.js';
 import type { Json, ResolvedResource, ResolvedStack } from '../template/index.js';
+import { resourceTypes } from '../template/index.js';
 
-import { diffSpecs, isContentRef } from './diff.js';
 import type { Change } from './diff.js';
+import { diffSpecs, isContentRef } from './diff.js';
 import type { RecordedResource, RecordedState } from './state.js';
 
 export type ActionKind = 'create' | 'replace' | 'update' | 'delete' | 'noop';

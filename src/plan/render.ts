@@ -1,10 +1,10 @@
 import { createColors } from 'picocolors';
 
-import { formatDuration, isHiddenDigest, shortId } from '../template/index.js';
 import type { Json } from '../template/index.js';
+import { formatDuration, isHiddenDigest, shortId } from '../template/index.js';
 
-import { isContentRef } from './diff.js';
 import type { Change } from './diff.js';
+import { isContentRef } from './diff.js';
 import type { ActionKind, Plan } from './plan.js';
 
 /** Specs hold milliseconds and bytes; plans show them the way templates write them. */

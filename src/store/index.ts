@@ -8,9 +8,8 @@ export {
   StoreError,
 } from './errors.js';
 export { compareKeys } from './keys.js';
-export { openDefaultStore, openSqliteStore } from './sqlite/sqlite-store.js';
-
 export type { SqliteStore, SqliteStoreOptions } from './sqlite/sqlite-store.js';
+export { openDefaultStore, openSqliteStore } from './sqlite/sqlite-store.js';
 export type {
   Compare,
   CompareTarget,

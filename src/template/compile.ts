@@ -5,8 +5,8 @@ import type { Diagnostics, Loc } from './errors.js';
 import type { CallArgs, Expr } from './expr.js';
 import { isLiteral, markLiteral } from './expr.js';
 import { functionNames, unknownFunctionHint } from './function-names.js';
-import { describeNode, MAX_TEMPLATE_BYTES } from './source.js';
 import type { MapNode, Node } from './source.js';
+import { describeNode, MAX_TEMPLATE_BYTES } from './source.js';
 import { didYouMean, listOf } from './suggest.js';
 
 /** What a value may refer to, as declared in its template. */

@@ -3,10 +3,9 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { check, HEADER, lineOf, removeFixtures } from './testing/fixture.js';
-
-import { errorCodes, formatDiagnostic } from './index.js';
 import type { ErrorCode } from './index.js';
+import { errorCodes, formatDiagnostic } from './index.js';
+import { check, HEADER, lineOf, removeFixtures } from './testing/fixture.js';
 
 afterAll(removeFixtures);
 

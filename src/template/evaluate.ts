@@ -3,8 +3,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Diagnostics, Loc } from './errors.js';
 import type { CallExpr, Expr, MapExpr, SeqExpr } from './expr.js';
 import { isLiteral, literalValue } from './expr.js';
-import { describeValue, toPlain } from './source.js';
 import type { Node } from './source.js';
+import { describeValue, toPlain } from './source.js';
 import { didYouMean } from './suggest.js';
 import type { Ref, Value } from './values.js';
 import {

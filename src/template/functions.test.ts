@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { check, HEADER, removeFixtures } from './testing/fixture.js';
-
 import { formatDiagnostic } from './index.js';
+import { check, HEADER, removeFixtures } from './testing/fixture.js';
 
 afterAll(removeFixtures);
 

@@ -1,7 +1,7 @@
 import { Diagnostics, sortDiagnostics } from './errors.js';
 import { loadTemplate } from './load.js';
-import { resolveStack } from './resolve.js';
 import type { ResolveOptions } from './resolve.js';
+import { resolveStack } from './resolve.js';
 import type { ResolveResult } from './resolved.js';
 
 export {
@@ -12,14 +12,15 @@ export {
   sha256,
   shortId,
 } from './canonical.js';
-export { errorCodes, formatDiagnostic, sortDiagnostics, TemplateError } from './errors.js';
 export type { Diagnostic, ErrorCode, Loc } from './errors.js';
-export { loadTemplate, loadTemplateText } from './load.js';
+export { errorCodes, formatDiagnostic, sortDiagnostics, TemplateError } from './errors.js';
+export { templateJsonSchema } from './json-schema.js';
 export type { LoadResult, Template } from './load.js';
-export { loadParameterFile, parseParameterArgs } from './parameters.js';
+export { loadTemplate, loadTemplateText } from './load.js';
 export type { ParameterInput } from './parameters.js';
-export { resolveStack } from './resolve.js';
+export { loadParameterFile, parseParameterArgs } from './parameters.js';
 export type { ResolveOptions } from './resolve.js';
+export { resolveStack } from './resolve.js';
 export type {
   ResolvedOutput,
   ResolvedParameter,
@@ -29,11 +30,10 @@ export type {
   ResolveResult,
 } from './resolved.js';
 export { templateVersions } from './sections.js';
-export { isResourceType, resourceTypeNames, resourceTypes } from './types/index.js';
 export type { PropertiesByType, ResourceTypeDef, ResourceTypeName } from './types/index.js';
-export type { Json, Path } from './values.js';
+export { isResourceType, resourceTypeNames, resourceTypes } from './types/index.js';
 export { formatDuration, parseDuration, parseMemory } from './units.js';
-export { templateJsonSchema } from './json-schema.js';
+export type { Json, Path } from './values.js';
 
 /**
  * Loads, checks and resolves a template file in one go: every problem of

@@ -4,15 +4,16 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 import type { z } from 'zod';
 
-import { compile } from './compile.js';
 import type { CompileScope } from './compile.js';
-import { Diagnostics } from './errors.js';
+import { compile } from './compile.js';
 import type { Diagnostic, ErrorCode, Loc } from './errors.js';
+import { Diagnostics } from './errors.js';
 import type { Expr } from './expr.js';
 import { conditionRefs, resourceRefs } from './expr.js';
 import { functionNames } from './function-names.js';
 import { findCycles } from './graph.js';
 import { treeLocator } from './locator.js';
+import type { ParameterDecl } from './sections.js';
 import {
   mappingSchema,
   NAME,
@@ -22,9 +23,8 @@ import {
   templateVersions,
   topLevelSchema,
 } from './sections.js';
-import type { ParameterDecl } from './sections.js';
-import { entryOf, MAX_TEMPLATE_BYTES, parseSource, toPlain, toShallow } from './source.js';
 import type { MapEntry, MapNode, Node } from './source.js';
+import { entryOf, MAX_TEMPLATE_BYTES, parseSource, toPlain, toShallow } from './source.js';
 import { didYouMean, listOf } from './suggest.js';
 import {
   isNestedStackType,

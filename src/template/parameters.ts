@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 
-import { Diagnostics } from './errors.js';
 import type { Diagnostic, Loc } from './errors.js';
+import { Diagnostics } from './errors.js';
 import type { Constraint, ParameterDecl, ParameterType } from './sections.js';
-import { describeValue, parseSource, toPlain } from './source.js';
 import type { Node } from './source.js';
+import { describeValue, parseSource, toPlain } from './source.js';
 
 /** A value given for a parameter, and where it was given (for messages). */
 export interface ParameterInput {

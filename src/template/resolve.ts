@@ -2,24 +2,24 @@ import { digestContext } from '../artifact/index.js';
 
 import { canonicalJson, contentId, hiddenDigest } from './canonical.js';
 import { Diagnostics } from './errors.js';
-import { evaluate, evaluateCondition } from './evaluate.js';
 import type { EvalScope } from './evaluate.js';
+import { evaluate, evaluateCondition } from './evaluate.js';
 import { conditionRefs } from './expr.js';
 import { finishProperties } from './finish.js';
 import { topologicalOrder } from './graph.js';
 import type { Template, TemplateResource } from './load.js';
 import { treeLocator } from './locator.js';
 import type { ParameterInput } from './parameters.js';
-import { resolveParameters } from './resolve-params.js';
 import type { GivenValue } from './resolve-params.js';
+import { resolveParameters } from './resolve-params.js';
 import type {
   ResolvedOutput,
   ResolvedParameter,
   ResolvedResource,
   ResolveResult,
 } from './resolved.js';
-import { isResourceType, resourceTypes } from './types/index.js';
 import type { ResourceTypeName } from './types/index.js';
+import { isResourceType, resourceTypes } from './types/index.js';
 import type { Json, Path, Value } from './values.js';
 import {
   containsUnknown,
@@ -28,8 +28,8 @@ import {
   isUnknown,
   Ref,
   reveal,
-  unwrap,
   UNKNOWN,
+  unwrap,
 } from './values.js';
 import { reportIssues } from './zod-issues.js';
 

@@ -5,11 +5,10 @@ import fc from 'fast-check';
 import { dump as stringify } from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import type { ParameterInput } from './index.js';
+import { compileStack } from './index.js';
 import { mutatedTemplate, plausibleTemplate, templateDocument } from './testing/arbitrary.js';
 import { removeFixtures, TEST_KEY, writeFixture } from './testing/fixture.js';
-
-import { compileStack } from './index.js';
-import type { ParameterInput } from './index.js';
 
 afterAll(removeFixtures);
 

@@ -1,9 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { check, HEADER, removeFixtures } from './testing/fixture.js';
-
-import { formatDiagnostic } from './index.js';
 import type { ResolvedStack } from './index.js';
+import { formatDiagnostic } from './index.js';
+import { check, HEADER, removeFixtures } from './testing/fixture.js';
 
 afterAll(removeFixtures);
 

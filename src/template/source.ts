@@ -1,3 +1,4 @@
+import type { Event, ScalarEvent } from 'js-yaml';
 import {
   boolCoreTag,
   EVENT_ID,
@@ -10,10 +11,9 @@ import {
   SCALAR_STYLE,
   YAMLException,
 } from 'js-yaml';
-import type { Event, ScalarEvent } from 'js-yaml';
 
-import { Diagnostics } from './errors.js';
 import type { Diagnostic, Loc } from './errors.js';
+import { Diagnostics } from './errors.js';
 
 /**
  * A template as a tree of located nodes: every value and every key remembers

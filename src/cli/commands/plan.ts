@@ -5,8 +5,8 @@ import { planJson, renderPlan } from '../../plan/index.js';
 import type { CliContext } from '../context.js';
 import { droverHome, useColor } from '../context.js';
 import { exitCodes } from '../exit-codes.js';
-import { collectParameters, repeatable } from '../parameters.js';
 import type { ParameterOptions } from '../parameters.js';
+import { collectParameters, repeatable } from '../parameters.js';
 
 interface PlanOptions extends ParameterOptions {
   readonly json?: boolean;

@@ -5,8 +5,8 @@ import { formatDiagnostic, sortDiagnostics } from '../../template/index.js';
 import type { CliContext } from '../context.js';
 import { droverHome } from '../context.js';
 import { exitCodes } from '../exit-codes.js';
-import { collectParameters, repeatable } from '../parameters.js';
 import type { ParameterOptions } from '../parameters.js';
+import { collectParameters, repeatable } from '../parameters.js';
 
 interface ValidateOptions extends ParameterOptions {
   readonly json?: boolean;

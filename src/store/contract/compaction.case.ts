@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import { CompactedError, FutureRevisionError } from '../errors.js';
 
-import { readBatches } from './helpers.case.js';
 import type { ContractContext } from './helpers.case.js';
+import { readBatches } from './helpers.case.js';
 
 export function compactionCases(ctx: ContractContext): void {
   describe('compaction', () => {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import { CompactedError } from '../errors.js';
 
-import { readBatches } from './helpers.case.js';
 import type { ContractContext } from './helpers.case.js';
+import { readBatches } from './helpers.case.js';
 
 export function durabilityCases(ctx: ContractContext): void {
   describe('durability', () => {

@@ -7,8 +7,8 @@ import {
   StoreError,
 } from '../errors.js';
 
-import { keysOf } from './helpers.case.js';
 import type { ContractContext } from './helpers.case.js';
+import { keysOf } from './helpers.case.js';
 
 export function kvCases(ctx: ContractContext): void {
   describe('get, put and delete', () => {

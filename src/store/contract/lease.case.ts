@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import { InvalidArgumentError, LeaseNotFoundError } from '../errors.js';
 
-import { eventually, keysOf, readBatches, sleep } from './helpers.case.js';
 import type { ContractContext } from './helpers.case.js';
+import { eventually, keysOf, readBatches, sleep } from './helpers.case.js';
 
 export function leaseCases(ctx: ContractContext): void {
   describe('leases', () => {

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, LeaseNotFoundError } from '../errors.js';
 import type { Compare, Store } from '../store.js';
 
-import { keysOf } from './helpers.case.js';
 import type { ContractContext } from './helpers.case.js';
+import { keysOf } from './helpers.case.js';
 
 /** Whether a transaction guarded by `compare` alone takes its success branch. */
 async function holds(store: Store, compare: Compare): Promise<boolean> {

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { FutureRevisionError, InvalidArgumentError, StoreClosedError } from '../errors.js';
 import type { WatchBatch } from '../store.js';
 
-import { readBatches } from './helpers.case.js';
 import type { ContractContext } from './helpers.case.js';
+import { readBatches } from './helpers.case.js';
 
 /** [revision, type, key, value] of every event, for compact assertions. */
 function flatten(batches: readonly WatchBatch[]): [number, string, string, string][] {

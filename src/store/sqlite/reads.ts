@@ -1,8 +1,8 @@
 import { CompactedError, FutureRevisionError } from '../errors.js';
 import type { KeyValue, RangeOptions, RangeResult } from '../store.js';
 
-import { keyClause, toKeyValue } from './sql.js';
 import type { KeySelector, KvRow, Sql } from './sql.js';
+import { keyClause, toKeyValue } from './sql.js';
 
 /*
  * Reads run inside one read transaction (see SqliteStore), so the meta row and

@@ -8,12 +8,12 @@ import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { keysOf, readBatches, sleep } from '../contract/helpers.case.js';
 import { runStoreContract } from '../contract.case.js';
+import { keysOf, readBatches, sleep } from '../contract/helpers.case.js';
 import { CompactedError, InvalidArgumentError, StoreBackendError } from '../errors.js';
 
-import { openDefaultStore, openSqliteStore } from './sqlite-store.js';
 import type { SqliteStore, SqliteStoreOptions } from './sqlite-store.js';
+import { openDefaultStore, openSqliteStore } from './sqlite-store.js';
 
 const run = promisify(execFile);
 const childWriter = fileURLToPath(new URL('./testing/child-writer.ts', import.meta.url));

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
+import BetterSqlite3 from 'better-sqlite3';
 
 import {
   CompactedError,
@@ -39,15 +39,15 @@ import {
 import { compactHistory } from './compaction.js';
 import { LeaseTimer } from './lease-timer.js';
 import { dueLeases, extendLease, insertLease, isLeaseLive, nextLeaseExpiry } from './leases.js';
-import { resolveSettings } from './options.js';
 import type { Settings, SqliteStoreOptions } from './options.js';
+import { resolveSettings } from './options.js';
 import { readKey, readRange } from './reads.js';
 import { prepareDatabase } from './schema.js';
-import { keySelector, prefixSelector, Sql } from './sql.js';
 import type { KeySelector } from './sql.js';
+import { keySelector, prefixSelector, Sql } from './sql.js';
 import { applyOp, compareHolds } from './txn.js';
-import { readFeed } from './watch-feed.js';
 import type { FeedChunk } from './watch-feed.js';
+import { readFeed } from './watch-feed.js';
 import { WatchHub } from './watch-hub.js';
 import { WriteBatch } from './write-batch.js';
 

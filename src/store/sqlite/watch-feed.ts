@@ -1,8 +1,8 @@
 import { CompactedError, FutureRevisionError } from '../errors.js';
 import type { KeyValue, WatchBatch, WatchEvent } from '../store.js';
 
-import { keyClause, toKeyValue } from './sql.js';
 import type { HistoryRow, KeySelector, KvRow, Sql } from './sql.js';
+import { keyClause, toKeyValue } from './sql.js';
 
 /** Rows read per step, so a watcher far behind never loads its whole backlog at once. */
 const maxRowsPerChunk = 1000;

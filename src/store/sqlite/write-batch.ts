@@ -3,8 +3,8 @@ import type { KeyValue } from '../store.js';
 
 import { isLeaseLive } from './leases.js';
 import { currentRows } from './reads.js';
-import { keyClause, toKeyValue } from './sql.js';
 import type { KeySelector, KvRow, Sql } from './sql.js';
+import { keyClause, toKeyValue } from './sql.js';
 
 /**
  * The writes of one SQLite transaction. Every change it makes shares one new

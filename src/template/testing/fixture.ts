@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-import { compileStack } from '../index.js';
 import type { ParameterInput, ResolveResult } from '../index.js';
+import { compileStack } from '../index.js';
 
 const made: string[] = [];
 

@@ -1,24 +1,24 @@
 import type { z } from 'zod';
 
-import { artifactProperties } from './artifact.js';
 import type { ArtifactProperties } from './artifact.js';
-import { jobProperties, jobSettings } from './job.js';
+import { artifactProperties } from './artifact.js';
 import type { JobProperties } from './job.js';
-import { routeProperties } from './route.js';
+import { jobProperties, jobSettings } from './job.js';
 import type { RouteProperties } from './route.js';
-import { serviceProperties, serviceSettings } from './service.js';
+import { routeProperties } from './route.js';
 import type { ServiceProperties } from './service.js';
-import {
-  configProperties,
-  configTemplateProperties,
-  secretProperties,
-  volumeProperties,
-} from './storage.js';
+import { serviceProperties, serviceSettings } from './service.js';
 import type {
   ConfigProperties,
   ConfigTemplateProperties,
   SecretProperties,
   VolumeProperties,
+} from './storage.js';
+import {
+  configProperties,
+  configTemplateProperties,
+  secretProperties,
+  volumeProperties,
 } from './storage.js';
 
 /** What attributes can be computed from: all known before anything runs. */
