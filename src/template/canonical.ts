@@ -7,22 +7,68 @@ import { createHash, createHmac } from 'node:crypto';
  * formatting was (in the spirit of RFC 8785).
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`cannot canonicalise ${value}`);
-    return Object.is(value, -0) ? '0' : JSON.stringify(value);
+  return write(value, '', undefined, false);
+}
+
+/**
+ * The canonical form of what a revision covers: the spec without its settings
+ * (top-level keys), references to what a workload runs by their revision only.
+ */
+export function canonicalRevisionJson(
+  spec: Record<string, unknown>,
+  settings: readonly string[],
+): string {
+  return write(spec, '', settings, true);
+}
+
+// One recursive writer with string concatenation: this runs for every
+// resource of every plan, so it avoids building intermediate arrays.
+function write(
+  value: unknown,
+  out: string,
+  omit: readonly string[] | undefined,
+  refsByRevision: boolean,
+): string {
+  if (value === null || value === undefined) return `${out}null`;
+  switch (typeof value) {
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`cannot canonicalise ${value}`);
+      return out + (Object.is(value, -0) ? '0' : JSON.stringify(value));
+    case 'string':
+    case 'boolean':
+      return out + JSON.stringify(value);
+    case 'object':
+      break;
+    default:
+      throw new TypeError(`cannot canonicalise a ${typeof value}`);
   }
-  if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object') {
-    const json = (value as { toJSON?: () => unknown }).toJSON;
-    if (typeof json === 'function') return canonicalJson(json.call(value));
-    const keys = Object.keys(value)
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    out += '[';
+    for (let i = 0; i < value.length; i++)
+      out = write(value[i], i === 0 ? out : `${out},`, undefined, refsByRevision);
+    return `${out}]`;
   }
-  throw new TypeError(`cannot canonicalise a ${typeof value}`);
+  const json = (value as { toJSON?: () => unknown }).toJSON;
+  if (typeof json === 'function') return write(json.call(value), out, omit, refsByRevision);
+  const record = value as Record<string, unknown>;
+  if (refsByRevision && typeof record['$ref'] === 'string' && 'revision' in record) {
+    return write({ $revision: record['revision'] ?? null }, out, undefined, false);
+  }
+  const keys = Object.keys(record).sort();
+  out += '{';
+  let first = true;
+  for (const key of keys) {
+    const item = record[key];
+    if (item === undefined || omit?.includes(key)) continue;
+    out = write(
+      item,
+      `${out}${first ? '' : ','}${JSON.stringify(key)}:`,
+      undefined,
+      refsByRevision,
+    );
+    first = false;
+  }
+  return `${out}}`;
 }
 
 export function sha256(text: string | Uint8Array): string {

@@ -5,7 +5,7 @@ import type { Diagnostics, Loc } from './errors.js';
 import type { CallArgs, Expr } from './expr.js';
 import { isLiteral, markLiteral } from './expr.js';
 import { functionNames, unknownFunctionHint } from './function-names.js';
-import type { MapNode, Node } from './source.js';
+import type { MapEntry, MapNode, Node } from './source.js';
 import { describeNode, MAX_TEMPLATE_BYTES } from './source.js';
 import { didYouMean, listOf } from './suggest.js';
 
@@ -28,6 +28,22 @@ export interface CompileScope {
 
 type Mode = 'value' | 'condition';
 
+/** A map entry whose value was compiled; the key's position is read from the source entry when needed. */
+class ExprEntry {
+  constructor(
+    private readonly source: MapEntry,
+    readonly value: Expr,
+  ) {}
+
+  get key(): string {
+    return this.source.key;
+  }
+
+  get keyLoc(): Loc {
+    return this.source.keyLoc;
+  }
+}
+
 /** Checks intrinsic functions and references in a value, turning it into an Expr. */
 export function compile(node: Node, scope: CompileScope, mode: Mode = 'value'): Expr {
   if (node.kind === 'scalar') {
@@ -46,8 +62,15 @@ export function compile(node: Node, scope: CompileScope, mode: Mode = 'value'): 
   }
   if (node.kind === 'seq') {
     if (mode === 'condition') return notACondition(node, scope);
-    const items = node.items.map((i) => compile(i, scope));
-    if (items.every((item, i) => item === node.items[i] && isLiteral(item))) {
+    // Allocate a new list only once an item turns out not to be literal.
+    let items: Expr[] | undefined;
+    node.items.forEach((child, i) => {
+      const expr = compile(child, scope);
+      if (items === undefined && (expr !== child || !isLiteral(expr)))
+        items = node.items.slice(0, i);
+      items?.push(expr);
+    });
+    if (items === undefined) {
       markLiteral(node);
       return node;
     }
@@ -67,20 +90,19 @@ export function compile(node: Node, scope: CompileScope, mode: Mode = 'value'): 
     }
   }
   if (mode === 'condition') return notACondition(node, scope);
-  const values = node.entries.map((e) => compile(e.value, scope));
-  if (values.every((value, i) => value === node.entries[i]?.value && isLiteral(value))) {
+  let entries: ExprEntry[] | undefined;
+  node.entries.forEach((entry, i) => {
+    const expr = compile(entry.value, scope);
+    if (entries === undefined && (expr !== entry.value || !isLiteral(expr))) {
+      entries = node.entries.slice(0, i).map((e) => new ExprEntry(e, e.value));
+    }
+    entries?.push(new ExprEntry(entry, expr));
+  });
+  if (entries === undefined) {
     markLiteral(node);
     return node;
   }
-  return {
-    kind: 'map',
-    loc: node.loc,
-    entries: node.entries.map((e, i) => ({
-      key: e.key,
-      keyLoc: e.keyLoc,
-      value: values[i] as Expr,
-    })),
-  };
+  return { kind: 'map', loc: node.loc, entries };
 }
 
 function notACondition(node: Node, scope: CompileScope): Expr {

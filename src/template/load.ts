@@ -401,8 +401,7 @@ class SectionChecker {
 
   resource(entry: MapEntry, shape: ResourceShape, scope: CompileScope): TemplateResource {
     const node = entry.value;
-    const bad: Expr = { kind: 'bad', loc: node.loc };
-    const parsed = this.check(resourceEntrySchema, node, { depth: 2 });
+    const parsed = plainResourceEntry(node) ?? this.check(resourceEntrySchema, node, { depth: 2 });
     const props = node.kind === 'map' ? entryOf(node, 'properties') : undefined;
     const dependsNode = node.kind === 'map' ? entryOf(node, 'depends_on')?.value : undefined;
     const conditionNode = node.kind === 'map' ? entryOf(node, 'condition')?.value : undefined;
@@ -432,14 +431,21 @@ class SectionChecker {
         ? ({ kind: 'map', loc: node.loc, entries: [] } as Expr)
         : props.value.kind === 'map'
           ? compile(props.value, scope)
-          : bad;
+          : ({ kind: 'bad', loc: node.loc } as Expr);
     return {
       name: entry.key,
       type: shape.type,
-      loc: entry.keyLoc,
-      typeLoc: (node.kind === 'map' ? entryOf(node, 'type')?.value.loc : undefined) ?? node.loc,
+      // Positions are looked up only if a message needs them.
+      get loc() {
+        return entry.keyLoc;
+      },
+      get typeLoc() {
+        return (node.kind === 'map' ? entryOf(node, 'type')?.value.loc : undefined) ?? node.loc;
+      },
       properties,
-      propertiesLoc: props?.keyLoc ?? entry.keyLoc,
+      get propertiesLoc() {
+        return props?.keyLoc ?? entry.keyLoc;
+      },
       dependsOn,
       references: [
         ...resourceRefs(properties),
@@ -495,6 +501,45 @@ class SectionChecker {
       condition: conditionNode ? compile(conditionNode, scope, 'condition') : undefined,
     };
   }
+}
+
+const entryKeys = new Set(Object.keys(resourceEntrySchema.shape));
+
+/**
+ * The common case without the schema: an entry whose keys are all known and
+ * whose values have the obvious types. Anything else (including anything
+ * merely unusual) goes through the schema, which has the last word and the
+ * messages. Saves a copy and a schema run per resource on large stacks.
+ */
+function plainResourceEntry(node: Node): { deletion_policy: 'delete' | 'retain' } | undefined {
+  if (node.kind !== 'map') return undefined;
+  let policy: 'delete' | 'retain' = 'delete';
+  let typed = false;
+  for (const { key, value } of node.entries) {
+    if (!entryKeys.has(key)) return undefined;
+    switch (key) {
+      case 'type':
+        if (value.kind !== 'scalar' || typeof value.value !== 'string' || value.value === '')
+          return undefined;
+        typed = true;
+        break;
+      case 'properties':
+      case 'metadata':
+        if (value.kind !== 'map') return undefined;
+        break;
+      case 'deletion_policy':
+        if (value.kind !== 'scalar' || (value.value !== 'delete' && value.value !== 'retain'))
+          return undefined;
+        policy = value.value;
+        break;
+      case 'condition':
+        break;
+      default:
+        // description, depends_on: only the simplest shapes skip the schema.
+        if (value.kind !== 'scalar' || typeof value.value !== 'string') return undefined;
+    }
+  }
+  return typed ? { deletion_policy: policy } : undefined;
 }
 
 function reportConditionCycles(

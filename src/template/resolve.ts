@@ -1,6 +1,12 @@
 import { digestContext } from '../artifact/index.js';
 
-import { canonicalJson, contentId, hiddenDigest } from './canonical.js';
+import {
+  canonicalJson,
+  canonicalRevisionJson,
+  contentId,
+  hiddenDigest,
+  sha256,
+} from './canonical.js';
 import { Diagnostics } from './errors.js';
 import type { EvalScope } from './evaluate.js';
 import { evaluate, evaluateCondition } from './evaluate.js';
@@ -337,7 +343,7 @@ async function resolveResource(
       contentRefs ? { $ref: name, revision: run.byName.get(name)?.revision ?? null } : name,
     refs.map((r) => r.path),
   );
-  const revision = contentId({ type, spec: revisionView(spec, def.settings) });
+  const revision = sha256(`${type}\n${canonicalRevisionJson(spec, def.settings)}`);
   const attributes = def.attributeValues(
     { name: qualified, properties: properties as never, revision },
     {
@@ -396,22 +402,6 @@ function replaceAt(value: Json, path: Path, replace: (v: Json) => Json): Json {
     return { ...value, [head]: replaceAt(value[head] as Json, rest, replace) };
   }
   return value;
-}
-
-/** What the revision covers: everything but the settings, references by revision only. */
-function revisionView(spec: Record<string, Json>, settings: readonly string[]): Json {
-  const strip = (v: Json): Json => {
-    if (Array.isArray(v)) return v.map(strip);
-    if (v !== null && typeof v === 'object') {
-      if (typeof v['$ref'] === 'string' && 'revision' in v)
-        return { $revision: v['revision'] ?? null };
-      return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, strip(item)]));
-    }
-    return v;
-  };
-  const out: Record<string, Json> = {};
-  for (const [k, v] of Object.entries(spec)) if (!settings.includes(k)) out[k] = strip(v);
-  return out;
 }
 
 /** JSON of a value with hidden parts as keyed digests. */

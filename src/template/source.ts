@@ -194,10 +194,29 @@ type Frame =
       kind: 'map';
       node: LocatedMap;
       anchor?: string;
-      pendingKey?: { key: string; node: Node } | null;
-      seen: Set<string>;
+      /** After a key: its text (undefined when the key was not usable) and node. */
+      awaitingValue: boolean;
+      key?: string;
+      keyNode?: Node;
+      /** Keys seen, kept only for large maps; small ones are scanned. */
+      seen?: Set<string>;
     }
   | { kind: 'seq'; node: LocatedSeq; anchor?: string };
+
+const SMALL_MAP = 16;
+
+/** Records `key` unless the map has it already (then says so). */
+function addKey(frame: Extract<Frame, { kind: 'map' }>, key: string): boolean {
+  const entries = frame.node.entries;
+  if (frame.seen === undefined) {
+    for (const entry of entries) if (entry.key === key) return false;
+    if (entries.length >= SMALL_MAP) frame.seen = new Set(entries.map((e) => e.key));
+    return true;
+  }
+  if (frame.seen.has(key)) return false;
+  frame.seen.add(key);
+  return true;
+}
 
 const TAGS: Record<string, string> = {
   '!': 'str',
@@ -233,20 +252,22 @@ class TreeBuilder {
         root = node;
       } else if (top.kind === 'seq') {
         top.node.items.push(node);
-      } else if (top.pendingKey === undefined || top.pendingKey === null) {
-        top.pendingKey = this.keyOf(node);
+      } else if (!top.awaitingValue) {
+        top.awaitingValue = true;
+        top.key = this.keyOf(node);
+        top.keyNode = node;
       } else {
-        const { key, node: keyNode } = top.pendingKey;
-        top.pendingKey = undefined;
-        if (top.seen.has(key)) {
+        top.awaitingValue = false;
+        const { key, keyNode } = top;
+        if (key === undefined || keyNode === undefined) return;
+        if (addKey(top, key)) {
+          top.node.entries.push(new LocatedEntry(key, keyNode, node));
+        } else {
           this.diagnostics.add(
             'DUPLICATE_KEY',
             `Map keys must be unique ('${key}' appears twice)`,
             keyNode.loc,
           );
-        } else {
-          top.seen.add(key);
-          top.node.entries.push(new LocatedEntry(key, keyNode, node));
         }
       }
     };
@@ -273,7 +294,7 @@ class TreeBuilder {
                   kind: 'map',
                   node: new LocatedMap(this.lines, event.start),
                   anchor,
-                  seen: new Set(),
+                  awaitingValue: false,
                 }
               : { kind: 'seq', node: new LocatedSeq(this.lines, event.start), anchor },
           );
@@ -352,10 +373,10 @@ class TreeBuilder {
     return new LocatedScalar(this.lines, offset, resolvePlain(text) ?? text);
   }
 
-  private keyOf(node: Node): { key: string; node: Node } | null {
-    if (node.kind === 'scalar' && node.value !== null) return { key: String(node.value), node };
+  private keyOf(node: Node): string | undefined {
+    if (node.kind === 'scalar' && node.value !== null) return String(node.value);
     this.diagnostics.add('TYPE', 'mapping keys must be plain strings', node.loc);
-    return null;
+    return undefined;
   }
 }
 
