@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import dockerignoreModule from '@balena/dockerignore';
 
 import { ContextError } from './errors.js';
+import { linkProblem, resolvesInside } from './path-rules.js';
 
 /** One entry of an artifact's context, as it will be archived. */
 export interface ContextEntry {
@@ -24,6 +23,15 @@ export interface ContextEntry {
 const dockerignore = dockerignoreModule as unknown as typeof dockerignoreModule.default;
 
 const IGNORE_FILES = ['.droverignore', '.dockerignore'] as const;
+
+export interface ListOptions {
+  /**
+   * Apply `.droverignore` / `.dockerignore` (default true). A build's output is
+   * listed without them: what the build made is the artifact, whatever the
+   * context chose not to send to it.
+   */
+  readonly ignoreFiles?: boolean;
+}
 
 /** The ignore rules of a context: `.droverignore`, else `.dockerignore` (Docker's syntax). */
 async function ignoreRules(dir: string): Promise<(path: string) => boolean> {
@@ -46,7 +54,7 @@ async function ignoreRules(dir: string): Promise<(path: string) => boolean> {
  * listing (and everything hashed from it) does not depend on the file system.
  * Device files, sockets and FIFOs have no place in an artifact and are refused.
  */
-export async function listContext(dir: string): Promise<ContextEntry[]> {
+export async function listContext(dir: string, options: ListOptions = {}): Promise<ContextEntry[]> {
   let rootStat;
   try {
     rootStat = await lstat(dir);
@@ -54,74 +62,76 @@ export async function listContext(dir: string): Promise<ContextEntry[]> {
     throw new ContextError(`context ${dir} does not exist`, { cause: error });
   }
   if (!rootStat.isDirectory()) throw new ContextError(`context ${dir} is not a directory`);
-  const ignored = await ignoreRules(dir);
+  const ignored = options.ignoreFiles === false ? () => false : await ignoreRules(dir);
   const entries: ContextEntry[] = [];
 
   const walk = async (relDir: string): Promise<void> => {
-    const names = (await readdir(join(dir, relDir))).sort();
-    for (const name of names) {
-      const rel = relDir === '' ? name : `${relDir}/${name}`;
-      if (ignored(rel)) continue;
-      const full = join(dir, rel);
-      const stat = await lstat(full);
-      if (stat.isDirectory()) {
-        entries.push({ path: rel, type: 'dir', mode: 0o755, size: 0 });
-        await walk(rel);
-      } else if (stat.isFile()) {
-        entries.push({
-          path: rel,
-          type: 'file',
-          mode: stat.mode & 0o111 ? 0o755 : 0o644,
-          size: stat.size,
-        });
-      } else if (stat.isSymbolicLink()) {
-        entries.push({
-          path: rel,
-          type: 'symlink',
-          mode: 0o777,
-          size: 0,
-          target: await readlink(full),
-        });
-      } else {
-        throw new ContextError(
-          `${rel} in context ${dir} is a device, socket or FIFO; artifacts hold files only`,
-        );
-      }
-    }
+    const names = await inContext(dir, relDir, () => readdir(join(dir, relDir)));
+    const rels = names
+      .map((name) => (relDir === '' ? name : `${relDir}/${name}`))
+      .filter((rel) => !ignored(rel));
+    // A directory's entries are examined together (and subdirectories walked
+    // together): one at a time, the thread pool would idle between calls.
+    const found = await Promise.all(rels.map((rel) => describeEntry(dir, rel)));
+    entries.push(...found);
+    await Promise.all(
+      found.filter((entry) => entry.type === 'dir').map((entry) => walk(entry.path)),
+    );
   };
   await walk('');
-  // Byte order, not locale order: the same on every machine.
-  return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  // UTF-8 byte order (neither locale order nor JavaScript's UTF-16 `<`): the
+  // same on every machine, and the order canonical archives are written in.
+  const keyed = entries.map((entry) => ({ entry, key: Buffer.from(entry.path, 'utf8') }));
+  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+  const sorted = keyed.map(({ entry }) => entry);
+  checkLinks(dir, sorted);
+  return sorted;
 }
 
-function hashFile(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
+async function describeEntry(dir: string, rel: string): Promise<ContextEntry> {
+  const full = join(dir, rel);
+  const stat = await inContext(dir, rel, () => lstat(full));
+  if (stat.isDirectory()) return { path: rel, type: 'dir', mode: 0o755, size: 0 };
+  if (stat.isFile()) {
+    return { path: rel, type: 'file', mode: stat.mode & 0o111 ? 0o755 : 0o644, size: stat.size };
+  }
+  if (stat.isSymbolicLink()) {
+    const target = await inContext(dir, rel, () => readlink(full));
+    return { path: rel, type: 'symlink', mode: 0o777, size: 0, target };
+  }
+  throw new ContextError(
+    `${rel} in context ${dir} is a device, socket or FIFO; artifacts hold files only`,
+  );
 }
 
 /**
- * The content address of a context: sha256 over its canonical listing, each
- * entry with its type, normalised mode, path and content hash (or link
- * target). Timestamps and owners are left out: they are not content.
+ * A snapshot is unpacked wherever an instance runs, and unpacking refuses
+ * links that lead out of it; refusing them here says so at plan time, naming
+ * the link, rather than when the artifact is built.
  */
-export async function digestContext(dir: string): Promise<string> {
-  const entries = await listContext(dir);
-  const digest = createHash('sha256');
-  for (const entry of entries) {
-    const content =
-      entry.type === 'file'
-        ? await hashFile(join(dir, entry.path))
-        : entry.type === 'symlink'
-          ? entry.target
-          : '';
-    digest.update(
-      `${entry.type} ${entry.mode.toString(8)} ${JSON.stringify(entry.path)} ${content}\n`,
-    );
+function checkLinks(dir: string, entries: readonly ContextEntry[]): void {
+  const links = new Map<string, string>();
+  for (const entry of entries)
+    if (entry.type === 'symlink') links.set(entry.path, entry.target ?? '');
+  for (const [path, target] of links) {
+    const problem =
+      linkProblem(path, target) ??
+      (resolvesInside(path, links) ? undefined : `leads out through other links (${target})`);
+    if (problem !== undefined) {
+      throw new ContextError(
+        `symbolic link ${path} in context ${dir} ${problem}; an artifact holds only links within itself`,
+      );
+    }
   }
-  return digest.digest('hex');
+}
+
+/** Runs a file system call on part of a context, failing with ContextError. */
+async function inContext<T>(dir: string, rel: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new ContextError(`cannot read ${rel === '' ? '.' : rel} in context ${dir}`, {
+      cause: error,
+    });
+  }
 }
