@@ -242,6 +242,12 @@ describe.skipIf(!available)('Docker runtime', () => {
     await healthy(s.port);
     expect(await httpGet(s.port, '/env/GREETING')).toEqual({ status: 200, body: 'hello docker' });
     expect((await httpGet(s.port, '/env/NOT_SET')).status).toBe(404);
+    // busybox httpd's CGI sees the container's environment.
+    const cgi = await httpGet(s.port, '/cgi-bin/env');
+    expect(cgi.status).toBe(200);
+    expect(cgi.body.split('\n')).toEqual(
+      expect.arrayContaining(['GREETING=hello docker', `PORT=${s.port}`]),
+    );
 
     const info = await docker.getContainer(handle.container ?? '').inspect();
     expect(info.Name).toBe(`/drover-${s.id}`);

@@ -42,6 +42,12 @@ echo ready >&2
 wait "$pid"
 `;
 
+/** GET /cgi-bin/env: the environment httpd gives its CGI scripts, which includes the container's. */
+const CGI_ENV = `#!/bin/sh
+printf 'Content-Type: text/plain\\r\\n\\r\\n'
+env
+`;
+
 const DOCKERFILE = `FROM scratch
 COPY bin/ /bin/
 COPY www/ /www/
@@ -71,6 +77,9 @@ export async function writeBusyboxContext(busybox = BUSYBOX): Promise<BusyboxCon
   }
   await mkdir(join(dir, 'www'));
   await writeFile(join(dir, 'www', 'healthz'), 'ok');
+  // A CGI script: busybox httpd runs it with the container's environment.
+  await mkdir(join(dir, 'www', 'cgi-bin'));
+  await writeFile(join(dir, 'www', 'cgi-bin', 'env'), CGI_ENV, { mode: 0o755 });
   // Relative, so that it stays a link within the artifact (contexts refuse absolute
   // ones); from /www it reaches /dev/shm in the container.
   await symlink('../dev/shm/drover-env', join(dir, 'www', 'env'));
