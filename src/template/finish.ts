@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 
 import { ContextError } from '../artifact/index.js';
+import { checkTemplate } from '../render/index.js';
 
 import { insidePath, readInside } from './compile.js';
 import type { Diagnostics } from './errors.js';
@@ -79,13 +80,23 @@ const finishers: { [T in ResourceTypeName]?: Finisher<T> } = {
   'Drover::Service': withRuntime,
   'Drover::Job': withRuntime,
   'Drover::ConfigTemplate': (props, ctx) => {
-    if (props.template_file === undefined) return { extra: {}, properties: props };
-    const loc = ctx.locator.valueLoc(['template_file']).loc;
-    const content = readInside(props.template_file, loc, {
-      diagnostics: ctx.diagnostics,
-      dir: ctx.dir,
-    });
+    const key = props.template_file === undefined ? 'template' : 'template_file';
+    const loc = ctx.locator.valueLoc([key]).loc;
+    const content =
+      props.template_file === undefined
+        ? props.template
+        : readInside(props.template_file, loc, { diagnostics: ctx.diagnostics, dir: ctx.dir });
     if (content === undefined) return undefined;
+    // A template that cannot compile would fail on every registry change: say so now.
+    const problem = checkTemplate(content);
+    if (problem !== undefined) {
+      ctx.diagnostics.add(
+        'INVALID_VALUE',
+        `the Handlebars template does not compile: ${problem}`,
+        loc,
+      );
+      return undefined;
+    }
     return { extra: {}, properties: { ...props, template: content } };
   },
 };

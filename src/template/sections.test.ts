@@ -262,6 +262,24 @@ ${artifact}  a: { type: Drover::Service, properties: { artifact: { get_resource:
   });
 });
 
+describe('config templates', () => {
+  it('a Handlebars template that does not compile is reported where it is written', async () => {
+    const result = await check({
+      ...app,
+      'stack.yaml': `${HEADER}resources:
+${artifact}  web: { type: Drover::Service, properties: { artifact: { get_resource: build }, command: [node, server.js] } }
+  conf:
+    type: Drover::ConfigTemplate
+    properties:
+      template: "{{#each endpoints}}{{address}}"
+      destination: /tmp/x.conf
+`,
+    });
+    expect(result.diagnostics.map((d) => [d.code, d.loc?.line])).toEqual([['INVALID_VALUE', 8]]);
+    expect(result.diagnostics[0]?.message).toContain('does not compile');
+  });
+});
+
 describe('nested stacks', () => {
   it('take their parameters from properties, give their outputs as attributes, and qualify their resources', async () => {
     const stack = await resolve({

@@ -1,0 +1,11 @@
+export type { AccessLog, AccessLogEntry } from './access-log.js';
+export { jsonLinesAccessLog } from './access-log.js';
+export { ListenError, ProxyError } from './errors.js';
+export { followRegistry } from './follow.js';
+export type { SeriesLabels, StatusClass, WindowStats } from './metrics.js';
+export { LATENCY_BUCKETS, ProxyMetrics } from './metrics.js';
+export { normalizeHost, normalizeTarget } from './normalize.js';
+export type { ProxyOptions } from './proxy.js';
+export { Proxy } from './proxy.js';
+export type { ProxyRoute } from './routes.js';
+export { RouteTable } from './routes.js';
