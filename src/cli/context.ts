@@ -6,6 +6,10 @@ export interface CliContext {
   readonly env: NodeJS.ProcessEnv;
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** For confirmations; absent or not a TTY means nobody can answer. */
+  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Ends commands that run until interrupted (`events --follow`), besides Ctrl-C. */
+  readonly signal?: AbortSignal;
 }
 
 export interface GlobalOptions {

@@ -2,8 +2,17 @@ import { readFileSync } from 'node:fs';
 
 import { Command, CommanderError } from 'commander';
 
+import { applyCommand } from './commands/apply.js';
+import { destroyCommand } from './commands/destroy.js';
+import { eventsCommand } from './commands/events.js';
+import { historyCommand } from './commands/history.js';
 import { planCommand } from './commands/plan.js';
+import { psCommand } from './commands/ps.js';
+import { rollbackCommand } from './commands/rollback.js';
 import { schemaCommand } from './commands/schema.js';
+import { serveCommand } from './commands/serve.js';
+import { statusCommand } from './commands/status.js';
+import { upCommand } from './commands/up.js';
 import { validateCommand } from './commands/validate.js';
 import type { CliContext } from './context.js';
 import { reportError } from './errors.js';
@@ -16,12 +25,31 @@ function version(): string {
   return pkg.version;
 }
 
-const commands = [validateCommand, planCommand, schemaCommand];
+/** Local commands first, then those that talk to a daemon (`serve` and `up` start one). */
+const commands = [
+  validateCommand,
+  planCommand,
+  schemaCommand,
+  serveCommand,
+  upCommand,
+  applyCommand,
+  destroyCommand,
+  statusCommand,
+  psCommand,
+  historyCommand,
+  rollbackCommand,
+  eventsCommand,
+];
 
 /** Runs the CLI; resolves to the exit status. Never calls process.exit, so tests can run it in-process. */
 export async function main(
   argv: readonly string[],
-  ctx: CliContext = { env: process.env, stdout: process.stdout, stderr: process.stderr },
+  ctx: CliContext = {
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+  },
 ): Promise<number> {
   let status: number = exitCodes.ok;
   const done = (code: number): void => {

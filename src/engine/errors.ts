@@ -21,3 +21,10 @@ export class StackNameError extends EngineError {
     super('STACK_NAME', message);
   }
 }
+
+/** A stack, resource, revision or instance that does not exist. */
+export class NotFoundError extends EngineError {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}

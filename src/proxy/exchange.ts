@@ -120,7 +120,7 @@ export class Exchange implements ConnectionUser, ResponseHandler {
       this.fail('upstream switched protocols on a request that did not ask to');
       return;
     }
-    this.res.writeHead(h.status, h.reason || undefined, endToEnd(h.headers));
+    this.res.writeHead(h.status, h.reason || undefined, h.endToEnd);
   }
 
   data(chunk: Buffer): void {

@@ -29,33 +29,52 @@ export function connectionListed(raw: readonly string[]): Set<string> {
   return listed;
 }
 
+const lengthTables = new WeakMap<ReadonlySet<string>, boolean[]>();
+
+/** Name lengths worth a closer look: a header of any other length is passed on without lower-casing it. */
+function lengthsOf(drop: ReadonlySet<string>): boolean[] {
+  let table = lengthTables.get(drop);
+  if (table === undefined) {
+    table = [];
+    for (const name of [...HOP_BY_HOP, ...drop]) table[name.length] = true;
+    lengthTables.set(drop, table);
+  }
+  return table;
+}
+
 /**
  * The end-to-end headers of a flat raw header list, minus `drop` (lower-case
  * names the caller sets itself).
  */
 export function endToEnd(raw: readonly string[], drop: ReadonlySet<string> = NONE): string[] {
-  const listed = connectionListed(raw);
+  const lengths = lengthsOf(drop);
   const out: string[] = [];
-  if (
-    listed.size === 0 ||
-    (listed.size === 1 && (listed.has('keep-alive') || listed.has('close')))
-  ) {
-    // The usual case: Connection names only itself-like tokens, which are hop-by-hop anyway.
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i] as string;
-      const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower) || drop.has(lower)) continue;
-      out.push(name, raw[i + 1] as string);
-    }
-    return out;
-  }
+  let listed: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
+    if (!lengths[name.length]) {
+      out.push(name, raw[i + 1] as string);
+      continue;
+    }
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || listed.has(lower) || drop.has(lower)) continue;
+    if (lower === 'connection') {
+      for (const token of (raw[i + 1] as string).split(',')) {
+        const t = token.trim().toLowerCase();
+        if (t !== '' && t !== 'close' && t !== 'keep-alive') (listed ??= new Set()).add(t);
+      }
+      continue;
+    }
+    if (HOP_BY_HOP.has(lower) || drop.has(lower)) continue;
     out.push(name, raw[i + 1] as string);
   }
-  return out;
+  if (listed === undefined) return out;
+  // Headers the Connection header names are hop-by-hop too.
+  const filtered: string[] = [];
+  for (let i = 0; i < out.length; i += 2) {
+    if (!listed.has((out[i] as string).toLowerCase()))
+      filtered.push(out[i] as string, out[i + 1] as string);
+  }
+  return filtered;
 }
 
 /** The first value of a header in a flat raw list, by lower-case name. */

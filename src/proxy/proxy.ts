@@ -127,7 +127,22 @@ export class Proxy {
    * swapped in one assignment; backends that stay keep their connections and
    * counters; backends that leave (or are marked draining) drain.
    */
+  /** The registry revision of the picture in use. */
+  appliedRevision = 0;
+
+  /** Requests in flight on a backend (active or draining), by `stack/service/instance`. */
+  requestsInFlight(key: string): number {
+    const active = this.backends.get(key);
+    let n = active?.outstanding ?? 0;
+    for (const b of this.draining) {
+      if (`${b.endpoint.stack}/${b.endpoint.service}/${b.endpoint.instance}` === key)
+        n += b.outstanding;
+    }
+    return n;
+  }
+
   update(snapshot: RegistrySnapshot): void {
+    this.appliedRevision = Math.max(this.appliedRevision, snapshot.revision);
     const present = new Set<string>();
     const pools = new Map<string, Backend[]>();
     for (const endpoint of snapshot.endpoints) {

@@ -9,6 +9,8 @@ export interface ResponseHead {
   readonly reason: string;
   /** Flat [name, value, ...] as received. */
   readonly headers: string[];
+  /** The same without hop-by-hop headers (those named in Connection included): what is passed on. */
+  readonly endToEnd: string[];
   /** Whether the connection can carry another request after this response. */
   readonly keepAlive: boolean;
 }
@@ -169,6 +171,8 @@ export class ResponseReader {
     if (status >= 100 && status < 200 && status !== 101) return true;
     const reason = statusEnd > 13 ? text.slice(13, statusEnd) : '';
     const headers: string[] = [];
+    const forward: string[] = [];
+    let listed: string[] | undefined;
     let length: number | undefined;
     let chunked = false;
     let close = minor === 0;
@@ -177,36 +181,62 @@ export class ResponseReader {
       let eol = text.indexOf('\r\n', at);
       if (eol < 0) eol = text.length;
       const colon = text.indexOf(':', at);
-      if (colon <= at || colon > eol || !isToken(text, at, colon))
+      if (colon <= at || colon > eol || !isToken(text, at, colon)) {
         throw new ResponseError('malformed upstream header');
+      }
       const name = text.slice(at, colon);
-      const value = text.slice(colon + 1, eol).trim();
+      let from = colon + 1;
+      while (from < eol && (text.charCodeAt(from) === 0x20 || text.charCodeAt(from) === 0x09))
+        from++;
+      let to = eol;
+      while (to > from && (text.charCodeAt(to - 1) === 0x20 || text.charCodeAt(to - 1) === 0x09))
+        to--;
+      const value = text.slice(from, to);
       at = eol + 2;
       headers.push(name, value);
-      // Only a few names matter for framing; compare their length first to skip the rest cheaply.
+      // Only a few names matter for framing or are hop-by-hop; their lengths let the rest pass cheaply.
       const n = name.length;
-      if (n !== 14 && n !== 17 && n !== 10) continue;
+      if (!HOP_LENGTHS[n] && n !== 14) {
+        forward.push(name, value);
+        continue;
+      }
       const lower = name.toLowerCase();
       if (lower === 'content-length') {
         if (!/^\d{1,15}$/.test(value)) throw new ResponseError('malformed upstream Content-Length');
-        if (length !== undefined && length !== Number(value))
+        if (length !== undefined && length !== Number(value)) {
           throw new ResponseError('conflicting upstream Content-Length');
+        }
         length = Number(value);
       } else if (lower === 'transfer-encoding') {
         const codings = value
           .toLowerCase()
           .split(',')
-          .map((s) => s.trim());
+          .map((c) => c.trim());
         if (codings.at(-1) !== 'chunked')
           throw new ResponseError('unsupported upstream Transfer-Encoding');
         chunked = true;
+        continue;
       } else if (lower === 'connection') {
         const tokens = value
           .toLowerCase()
           .split(',')
-          .map((s) => s.trim());
+          .map((c) => c.trim());
         if (tokens.includes('close')) close = true;
         if (tokens.includes('keep-alive') && minor === 0) close = false;
+        for (const t of tokens)
+          if (t !== 'close' && t !== 'keep-alive' && t !== '') (listed ??= []).push(t);
+        continue;
+      }
+      if (HOP_BY_HOP.has(lower)) continue;
+      forward.push(name, value);
+    }
+    let endToEnd = forward;
+    if (listed !== undefined) {
+      const drop = new Set(listed);
+      endToEnd = [];
+      for (let i = 0; i < forward.length; i += 2) {
+        if (!drop.has((forward[i] as string).toLowerCase()))
+          endToEnd.push(forward[i] as string, forward[i + 1] as string);
       }
     }
     if (chunked && length !== undefined)
@@ -224,6 +254,7 @@ export class ResponseReader {
       status,
       reason,
       headers,
+      endToEnd,
       keepAlive: !close && this.framing.kind !== 'close' && status !== 101,
     });
     return false;
@@ -261,26 +292,30 @@ export class ResponseReader {
   }
 }
 
-/** Whether text[from, to) is an HTTP token (RFC 9110 §5.6.2): no spaces, no separators. */
+/** Characters allowed in an HTTP token (RFC 9110 §5.6.2): no spaces, no separators. */
+const TOKEN = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  TOKEN[c.charCodeAt(0)] = 1;
+}
+
 function isToken(text: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
-    const ok =
-      (c >= 0x30 && c <= 0x39) ||
-      (c >= 0x41 && c <= 0x5a) ||
-      (c >= 0x61 && c <= 0x7a) ||
-      c === 0x21 ||
-      (c >= 0x23 && c <= 0x27) ||
-      c === 0x2a ||
-      c === 0x2b ||
-      c === 0x2d ||
-      c === 0x2e ||
-      c === 0x5e ||
-      c === 0x5f ||
-      c === 0x60 ||
-      c === 0x7c ||
-      c === 0x7e;
-    if (!ok) return false;
+    if (c >= 128 || TOKEN[c] === 0) return false;
   }
   return true;
 }
+
+const HOP_BY_HOP = new Set([
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'upgrade',
+]);
+/** Lengths of hop-by-hop names (and of transfer-encoding, connection): anything else is passed on unexamined. */
+const HOP_LENGTHS: boolean[] = [];
+for (const name of [...HOP_BY_HOP, 'transfer-encoding', 'connection'])
+  HOP_LENGTHS[name.length] = true;

@@ -77,6 +77,54 @@ export class Registry {
     return result.succeeded || this.update(key, change);
   }
 
+  /**
+   * Several endpoint changes in one store transaction, so readers (the proxy)
+   * see them together: how blue-green switches all traffic at once.
+   * Returns the store revision of the change.
+   */
+  async batch(changes: {
+    readonly put?: readonly Endpoint[];
+    readonly update?: readonly {
+      key: EndpointKey;
+      change: Partial<Pick<Endpoint, 'weight' | 'healthy' | 'draining' | 'color'>>;
+    }[];
+    readonly remove?: readonly EndpointKey[];
+  }): Promise<number> {
+    const updates = await Promise.all(
+      (changes.update ?? []).map(async ({ key, change }) => {
+        const current = await this.store.get(endpointKey(key));
+        return current === undefined
+          ? undefined
+          : { current, next: { ...(JSON.parse(current.value) as Endpoint), ...change } };
+      }),
+    );
+    const present = updates.filter((u): u is NonNullable<typeof u> => u !== undefined);
+    const result = await this.store.txn({
+      compare: present.map(({ current }) => ({
+        key: current.key,
+        target: 'modRevision' as const,
+        op: '=' as const,
+        value: current.modRevision,
+      })),
+      success: [
+        ...(changes.put ?? []).map((e) => ({
+          type: 'put' as const,
+          key: endpointKey(e),
+          value: JSON.stringify(e),
+        })),
+        ...present.map(({ current, next }) => ({
+          type: 'put' as const,
+          key: current.key,
+          value: JSON.stringify(next),
+          ...(current.lease ? { lease: current.lease } : {}),
+        })),
+        ...(changes.remove ?? []).map((k) => ({ type: 'delete' as const, key: endpointKey(k) })),
+      ],
+    });
+    // Someone changed an endpoint meanwhile: read again and retry.
+    return result.succeeded ? result.revision : this.batch(changes);
+  }
+
   async deregister(key: EndpointKey): Promise<void> {
     await this.store.delete(endpointKey(key));
   }

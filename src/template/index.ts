@@ -30,7 +30,19 @@ export type {
   ResolveResult,
 } from './resolved.js';
 export { templateVersions } from './sections.js';
-export type { PropertiesByType, ResourceTypeDef, ResourceTypeName } from './types/index.js';
+export type {
+  ArtifactProperties,
+  ConfigProperties,
+  ConfigTemplateProperties,
+  JobProperties,
+  PropertiesByType,
+  ResourceTypeDef,
+  ResourceTypeName,
+  RouteProperties,
+  SecretProperties,
+  ServiceProperties,
+  VolumeProperties,
+} from './types/index.js';
 export { isResourceType, resourceTypeNames, resourceTypes } from './types/index.js';
 export { formatDuration, parseDuration, parseMemory } from './units.js';
 export type { Json, Path } from './values.js';

@@ -3,6 +3,8 @@ import { createServer } from 'node:http';
 
 const port = Number(process.env.PORT);
 const message = process.env.MESSAGE ?? 'Hello';
+// Drover names each instance; which one answered shows the proxy balancing.
+const instance = process.env.DROVER_INSTANCE ?? `pid ${process.pid}`;
 
 const server = createServer((req, res) => {
   if (req.url === '/healthz') {
@@ -11,7 +13,7 @@ const server = createServer((req, res) => {
     return;
   }
   res.writeHead(200, { 'content-type': 'text/plain' });
-  res.end(`${message} (pid ${process.pid})\n`);
+  res.end(`${message} (instance ${instance})\n`);
 });
 
 server.listen(port, '127.0.0.1');

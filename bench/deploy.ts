@@ -1,0 +1,151 @@
+// bench/deploy: orchestration overhead of a blue-green deploy of a 3-replica service
+// (apply → all traffic on the new revision, minus the app's own start-to-healthy time),
+// and rollback time with the previous set still warm; p50/p95 over 10 deploys.
+// Run: npm run bench:deploy
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { Daemon } from '../src/engine/daemon.js';
+
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 10);
+const percentile = (xs: number[], p: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] ??
+  NaN;
+
+function get(port: number, path: string, host: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, headers: { host }, agent: false },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(res.statusCode === 200 ? body : `status ${res.statusCode}`));
+      },
+    );
+    req.on('error', () => resolve('error'));
+    req.end();
+  });
+}
+
+/** Polls until `path` answers `expected`; resolves with the time it first did. */
+async function firstAnswer(port: number, host: string, expected: string): Promise<number> {
+  for (;;) {
+    if ((await get(port, '/', host)) === expected) return performance.now();
+    await sleep(1);
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'drover-bench-deploy-'));
+cpSync(new URL('../test/fixtures/webapp', import.meta.url).pathname, dir, { recursive: true });
+writeFileSync(
+  join(dir, 'stack.yaml'),
+  `drover_template_version: 2026-11-21
+parameters:
+  version: { type: string }
+resources:
+  app: { type: Drover::Artifact, properties: { context: . } }
+  web:
+    type: Drover::Service
+    properties:
+      artifact: { get_resource: app }
+      command: [node, server.js]
+      replicas: 3
+      env: { VERSION: { get_param: version } }
+      health: { http: /healthz, interval: 20ms }
+      deploy: { strategy: blue-green, keep_previous: 10m }
+  route: { type: Drover::Route, properties: { host: bench.localhost, service: { get_resource: web } } }
+`,
+);
+
+// The app's own start-to-healthy time, measured the same way, without Drover.
+const appStart: number[] = [];
+for (let i = 0; i < RUNS; i++) {
+  const port = 27000 + i;
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['server.js'], {
+    cwd: dir,
+    env: { ...process.env, PORT: String(port), VERSION: 'x' },
+    stdio: 'ignore',
+  });
+  while ((await get(port, '/healthz', 'x')) !== 'ok') await sleep(1);
+  appStart.push(performance.now() - t0);
+  child.kill('SIGTERM');
+}
+
+const home = mkdtempSync(join(tmpdir(), 'drover-bench-home-'));
+const daemon = await Daemon.start({
+  home,
+  proxy: { host: '127.0.0.1', port: 0 },
+  onWarning: () => undefined,
+});
+const port = Number(new URL(daemon.proxyUrl).port);
+const apply = (version: string) =>
+  daemon.engine.apply({
+    file: join(dir, 'stack.yaml'),
+    stack: 'bench',
+    parameters: [{ name: 'version', value: version, fromText: true, source: '-p' }],
+    who: 'bench',
+  });
+await apply('0');
+
+const deployTotal: number[] = [];
+const switchAt: number[] = [];
+const rollbackSwitch: number[] = [];
+const rollbackTotal: number[] = [];
+for (let i = 1; i <= RUNS; i++) {
+  const t0 = performance.now();
+  const seen = firstAnswer(port, 'bench.localhost', `version ${i}\n`);
+  const result = await apply(String(i));
+  if (result.status !== 'converged') throw new Error(result.error);
+  const t1 = performance.now();
+  switchAt.push((await seen) - t0);
+  deployTotal.push(t1 - t0);
+  // Roll back while the previous set is kept warm, then forward again for the next round.
+  const r0 = performance.now();
+  const back = firstAnswer(port, 'bench.localhost', `version ${i - 1}\n`);
+  const rolled = await daemon.engine.rollbackService('bench', 'web', { who: 'bench' });
+  if (rolled.status !== 'converged') throw new Error(rolled.error);
+  rollbackTotal.push(performance.now() - r0);
+  rollbackSwitch.push((await back) - r0);
+  await daemon.engine.rollbackService('bench', 'web', { who: 'bench' });
+}
+
+const app50 = percentile(appStart, 50);
+console.log(
+  `bench/deploy: blue-green, 3 replicas, ${RUNS} deploys; health checks every 20 ms; milliseconds`,
+);
+console.log('');
+console.log(
+  `app start-to-healthy (peer: the app alone)   p50 ${app50.toFixed(0).padStart(5)}   p95 ${percentile(appStart, 95).toFixed(0).padStart(5)}`,
+);
+console.log(
+  `apply → all traffic on the new revision      p50 ${percentile(switchAt, 50).toFixed(0).padStart(5)}   p95 ${percentile(switchAt, 95).toFixed(0).padStart(5)}`,
+);
+console.log(
+  `  orchestration overhead (minus app start)   p50 ${(percentile(switchAt, 50) - app50).toFixed(0).padStart(5)}   p95 ${(percentile(switchAt, 95) - app50).toFixed(0).padStart(5)}`,
+);
+console.log(
+  `apply call, start to return                  p50 ${percentile(deployTotal, 50).toFixed(0).padStart(5)}   p95 ${percentile(deployTotal, 95).toFixed(0).padStart(5)}`,
+);
+console.log(
+  `rollback → traffic on the previous revision  p50 ${percentile(rollbackSwitch, 50).toFixed(0).padStart(5)}   p95 ${percentile(rollbackSwitch, 95).toFixed(0).padStart(5)}`,
+);
+console.log(
+  `rollback call, start to return               p50 ${percentile(rollbackTotal, 50).toFixed(0).padStart(5)}   p95 ${percentile(rollbackTotal, 95).toFixed(0).padStart(5)}`,
+);
+console.log('');
+console.log(
+  'targets: overhead <= 300 ms, rollback <= 100 ms (kamal-proxy polls health every second; Swarm monitors each task 5 s)',
+);
+
+for (const i of await daemon.engine.instances()) {
+  if (i.handle) await (await daemon.runtime(i.runtime)).stop(i.handle, { graceMs: 1000 });
+}
+await daemon.close();
+rmSync(home, { recursive: true, force: true });
+rmSync(dir, { recursive: true, force: true });
