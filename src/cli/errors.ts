@@ -7,8 +7,10 @@ import type { CliContext } from './context.js';
 import { exitCodes } from './exit-codes.js';
 
 /** A CLI usage problem found by a command itself. */
-export class UsageError extends Error {
-  readonly code = 'USAGE';
+export class UsageError extends DroverError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
 }
 
 /** Nothing answers at the daemon's address. */

@@ -3,16 +3,15 @@ import { randomBytes } from 'node:crypto';
 import type { Endpoint, EndpointKey } from '../../registry/index.js';
 import type { HealthCheckSpec, InstanceHandle, Runtime } from '../../runtime/index.js';
 import { HealthMonitor, probeFor } from '../../runtime/index.js';
+import { EngineError } from '../errors.js';
 import type { InstanceRecord } from '../state.js';
 
 import type { DeployContext, ServiceTarget } from './types.js';
 
 /** Why a deployment stopped; the message is for the person who asked for it. */
-export class DeployError extends Error {
-  readonly code = 'DEPLOY_FAILED';
+export class DeployError extends EngineError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DeployError';
+    super('DEPLOY_FAILED', message, options);
   }
 }
 
