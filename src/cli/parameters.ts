@@ -1,3 +1,5 @@
+import type { Command } from 'commander';
+
 import type { Diagnostic, ParameterInput } from '../template/index.js';
 import { loadParameterFile, parseParameterArgs } from '../template/index.js';
 
@@ -26,4 +28,19 @@ export function collectParameters(options: ParameterOptions): {
 
 export function repeatable(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/**
+ * The template argument and the parameter options of every command that reads
+ * a stack file; with `stackName`, also `--stack`.
+ */
+export function withStackFile(command: Command, options: { stackName: boolean }): Command {
+  command
+    .argument('<file>', 'stack template (YAML or JSON), or a directory with stack.yaml')
+    .option('-p, --param <name=value>', 'a parameter value (repeatable)', repeatable)
+    .option('--parameters <file>', 'a YAML/JSON file of parameter values (repeatable)', repeatable);
+  if (options.stackName) {
+    command.option('--stack <name>', "the stack's name (default: the file's base name)");
+  }
+  return command;
 }

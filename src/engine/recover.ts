@@ -13,6 +13,7 @@ import type {
   ApplyTarget,
   DeploymentBook,
   InstanceBook,
+  InstanceRecord,
   RevisionBook,
   StackRevisionBook,
   TargetBook,
@@ -63,20 +64,7 @@ export async function recover(parts: RecoverParts): Promise<ApplyTarget[]> {
     const running = seen?.instance.state === 'running';
     if (record.state === 'stopping' || (record.state === 'starting' && !running)) {
       if (seen) await seen.runtime.stop(seen.instance.handle, { graceMs: 10_000 });
-      await parts.registry.deregister({
-        stack: record.stack,
-        service: record.service,
-        instance: record.id,
-      });
-      await parts.books.instances.remove(record);
-      await parts.ports.release(record.port, record.id);
-      await parts.unmount(record.id);
-      parts.record({
-        type: 'instance.stopped',
-        stack: record.stack,
-        resource: record.service,
-        message: `recovery: finished stopping ${record.id}`,
-      });
+      await forget(parts, record, 'instance.stopped', `recovery: finished stopping ${record.id}`);
       continue;
     }
     if (record.state === 'starting' && running && seen) {
@@ -95,20 +83,7 @@ export async function recover(parts: RecoverParts): Promise<ApplyTarget[]> {
     }
     if (!running) {
       if (seen) await seen.runtime.stop(seen.instance.handle, { graceMs: 1000 });
-      await parts.registry.deregister({
-        stack: record.stack,
-        service: record.service,
-        instance: record.id,
-      });
-      await parts.books.instances.remove(record);
-      await parts.ports.release(record.port, record.id);
-      await parts.unmount(record.id);
-      parts.record({
-        type: 'instance.exited',
-        stack: record.stack,
-        resource: record.service,
-        message: `recovery: ${record.id} is no longer running`,
-      });
+      await forget(parts, record, 'instance.exited', `recovery: ${record.id} is no longer running`);
     }
   }
 
@@ -164,4 +139,22 @@ export async function recover(parts: RecoverParts): Promise<ApplyTarget[]> {
     }
   }
   return parts.books.targets.list();
+}
+
+/** An instance that no longer runs leaves every book: registry, records, its port, its mounts. */
+async function forget(
+  parts: RecoverParts,
+  record: InstanceRecord,
+  type: 'instance.stopped' | 'instance.exited',
+  message: string,
+): Promise<void> {
+  await parts.registry.deregister({
+    stack: record.stack,
+    service: record.service,
+    instance: record.id,
+  });
+  await parts.books.instances.remove(record);
+  await parts.ports.release(record.port, record.id);
+  await parts.unmount(record.id);
+  parts.record({ type, stack: record.stack, resource: record.service, message });
 }

@@ -10,7 +10,7 @@ import type { DaemonOptions } from '../daemon.js';
 import { confirm, daemonClient, withApiOption } from '../daemon.js';
 import { exitCodes } from '../exit-codes.js';
 import type { ParameterOptions } from '../parameters.js';
-import { collectParameters, repeatable } from '../parameters.js';
+import { collectParameters, withStackFile } from '../parameters.js';
 import { progressPrinter, reportResult } from '../progress.js';
 
 interface ApplyOptions extends ParameterOptions, DaemonOptions {
@@ -24,13 +24,12 @@ export function applyCommand(
   ctx: CliContext,
   done: (code: number) => void,
 ): void {
-  const command = program
-    .command('apply')
-    .description('plan, confirm, then converge a stack to the template through the daemon')
-    .argument('<file>', 'stack template (YAML or JSON), or a directory with stack.yaml')
-    .option('-p, --param <name=value>', 'a parameter value (repeatable)', repeatable)
-    .option('--parameters <file>', 'a YAML/JSON file of parameter values (repeatable)', repeatable)
-    .option('--stack <name>', "the stack's name (default: the file's base name)")
+  const command = withStackFile(
+    program
+      .command('apply')
+      .description('plan, confirm, then converge a stack to the template through the daemon'),
+    { stackName: true },
+  )
     .option('-y, --yes', 'apply without asking')
     .option('--json', 'print the result as JSON (progress goes to stderr)');
   withApiOption(command).action(async (arg: string, options: ApplyOptions) => {

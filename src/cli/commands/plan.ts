@@ -6,7 +6,7 @@ import type { CliContext } from '../context.js';
 import { droverHome, useColor } from '../context.js';
 import { exitCodes } from '../exit-codes.js';
 import type { ParameterOptions } from '../parameters.js';
-import { collectParameters, repeatable } from '../parameters.js';
+import { collectParameters, withStackFile } from '../parameters.js';
 
 interface PlanOptions extends ParameterOptions {
   readonly json?: boolean;
@@ -16,13 +16,12 @@ interface PlanOptions extends ParameterOptions {
 }
 
 export function planCommand(program: Command, ctx: CliContext, done: (code: number) => void): void {
-  program
-    .command('plan')
-    .description('show what an apply of the template would create, replace, update or delete')
-    .argument('<file>', 'stack template (YAML or JSON), or a directory with stack.yaml')
-    .option('-p, --param <name=value>', 'a parameter value (repeatable)', repeatable)
-    .option('--parameters <file>', 'a YAML/JSON file of parameter values (repeatable)', repeatable)
-    .option('--stack <name>', "the stack's name (default: the file's base name)")
+  withStackFile(
+    program
+      .command('plan')
+      .description('show what an apply of the template would create, replace, update or delete'),
+    { stackName: true },
+  )
     .option('--json', 'print the plan as JSON')
     .option('-v, --verbose', 'also list unchanged resources')
     .option('--proxy-url <url>', 'where the proxy answers, for route URLs', 'http://127.0.0.1:8080')

@@ -9,7 +9,7 @@ import { droverHome, useColor } from '../context.js';
 import { startControlPlane } from '../control-plane.js';
 import { exitCodes } from '../exit-codes.js';
 import type { ParameterOptions } from '../parameters.js';
-import { collectParameters, repeatable } from '../parameters.js';
+import { collectParameters, withStackFile } from '../parameters.js';
 import { progressPrinter, reportResult } from '../progress.js';
 
 import type { ListenOptions } from './serve.js';
@@ -20,15 +20,14 @@ interface UpOptions extends ParameterOptions, ListenOptions {
 }
 
 export function upCommand(program: Command, ctx: CliContext, done: (code: number) => void): void {
-  const command = program
-    .command('up')
-    .description(
-      'serve and apply in one foreground process: the stack comes up and is served until Ctrl-C',
-    )
-    .argument('<file>', 'stack template, or a directory with stack.yaml')
-    .option('-p, --param <name=value>', 'a parameter value (repeatable)', repeatable)
-    .option('--parameters <file>', 'a YAML/JSON file of parameter values (repeatable)', repeatable)
-    .option('--stack <name>', "the stack's name (default: the file's base name)");
+  const command = withStackFile(
+    program
+      .command('up')
+      .description(
+        'serve and apply in one foreground process: the stack comes up and is served until Ctrl-C',
+      ),
+    { stackName: true },
+  );
   withListenOptions(command).action(async (arg: string, options: UpOptions) => {
     const { file, stack } = locateStack(arg, options.stack);
     const params = collectParameters(options);

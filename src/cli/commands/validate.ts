@@ -6,7 +6,7 @@ import type { CliContext } from '../context.js';
 import { droverHome } from '../context.js';
 import { exitCodes } from '../exit-codes.js';
 import type { ParameterOptions } from '../parameters.js';
-import { collectParameters, repeatable } from '../parameters.js';
+import { collectParameters, withStackFile } from '../parameters.js';
 
 interface ValidateOptions extends ParameterOptions {
   readonly json?: boolean;
@@ -17,14 +17,14 @@ export function validateCommand(
   ctx: CliContext,
   done: (code: number) => void,
 ): void {
-  program
-    .command('validate')
-    .description(
-      'check a stack template: every problem at once, as FILE:LINE:COL: error CODE: message',
-    )
-    .argument('<file>', 'stack template (YAML or JSON), or a directory with stack.yaml')
-    .option('-p, --param <name=value>', 'a parameter value (repeatable)', repeatable)
-    .option('--parameters <file>', 'a YAML/JSON file of parameter values (repeatable)', repeatable)
+  withStackFile(
+    program
+      .command('validate')
+      .description(
+        'check a stack template: every problem at once, as FILE:LINE:COL: error CODE: message',
+      ),
+    { stackName: false },
+  )
     .option('--json', 'print the result as JSON')
     .action(async (arg: string, options: ValidateOptions) => {
       const { file, stack } = locateStack(arg);
