@@ -49,6 +49,8 @@ export interface DaemonOptions {
   readonly drainTimeoutMs?: number;
   /** Told about things an operator should know (missing isolation, recovery). */
   readonly onWarning?: (message: string) => void;
+  /** Test hook: the clock job schedules are read against. */
+  readonly now?: () => Date;
   /** Test hook: SIGKILL this process at the named point of a deployment (DROVER_FAILPOINT). */
   readonly failpoint?: string;
 }
@@ -103,6 +105,7 @@ export class Daemon {
       record: (e) => void this.events.record(e),
       mounts: (target, id) => this.deployContext.mounts(target, id),
       unmount: (id) => this.deployContext.unmount(id),
+      ...(options.now ? { now: options.now } : {}),
     });
     const ports = new PortAllocator(store, options.ports ?? DEFAULT_PORT_RANGE);
     this.deployContext = this.makeDeployContext(ports, () => undefined);

@@ -21,6 +21,8 @@ export interface JobRunnerParts {
   record(event: NewEvent): void;
   mounts(target: ServiceTarget, instance: string): Promise<Mount[]>;
   unmount(instance: string): Promise<void>;
+  /** The clock schedules are read against (tests move it); default `new Date()`. */
+  readonly now?: () => Date;
 }
 
 /**
@@ -37,6 +39,7 @@ export class JobRunner {
 
   constructor(private readonly parts: JobRunnerParts) {
     this.scheduler = new JobScheduler({
+      ...(parts.now ? { now: parts.now } : {}),
       onDue: async (due) => {
         const job = this.scheduled.get(due.key);
         if (job === undefined) return;
@@ -90,6 +93,11 @@ export class JobRunner {
     const key = `${stack}/${resource.name}`;
     this.scheduled.set(key, { resource, artifact, who });
     this.scheduler.set(key, resource.properties.schedule as string);
+  }
+
+  /** Runs the scheduled jobs that are due now; resolves when they finished (the timer does this too). */
+  tick(): Promise<void> {
+    return this.scheduler.tick();
   }
 
   remove(stack: string, name: string): void {

@@ -49,6 +49,12 @@ export function compileTemplate(text: string): CompiledTemplate {
   };
 }
 
+/**
+ * Parsing finds syntax errors, mismatched block names and bad paths; the walk
+ * finds what the renderer cannot honour. Handlebars' compiler finds nothing
+ * more on a parsed AST without partials, so validation stops there (it is
+ * the costly part for large stacks); `compileTemplate` compiles when used.
+ */
 function findProblem(text: string): TemplateSyntaxError | undefined {
   let program: hbs.AST.Program;
   try {
@@ -56,15 +62,7 @@ function findProblem(text: string): TemplateSyntaxError | undefined {
   } catch (error) {
     return fromHandlebarsError(error);
   }
-  const unsupported = findUnsupported(program);
-  if (unsupported !== undefined) return unsupported;
-  try {
-    // Compiling finds what parsing does not (mismatched block names, bad paths).
-    env.precompile(program, OPTIONS);
-  } catch (error) {
-    return fromHandlebarsError(error);
-  }
-  return undefined;
+  return findUnsupported(program);
 }
 
 type Node = hbs.AST.Node;

@@ -24,7 +24,7 @@ export function copyWebapp(): string {
 }
 
 export async function startPlane(
-  options: { home?: string; dir?: string; drainTimeoutMs?: number } = {},
+  options: { home?: string; dir?: string; drainTimeoutMs?: number; now?: () => Date } = {},
 ): Promise<TestPlane> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'drover-home-'));
   const dir = options.dir ?? copyWebapp();
@@ -35,6 +35,7 @@ export async function startPlane(
       readyTimeoutMs: 15_000,
       drainTimeoutMs: options.drainTimeoutMs ?? 5000,
       onWarning: () => undefined,
+      ...(options.now ? { now: options.now } : {}),
     });
   let daemon = await start();
   const plane: TestPlane = {
