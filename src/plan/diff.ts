@@ -33,28 +33,36 @@ function join(path: string, key: string | number): string {
  * length are compared item by item; otherwise a list changes as a whole,
  * which reads better than a cascade of shifted items.
  */
-export function diffSpecs(before: Json | undefined, after: Json | undefined, path = ''): Change[] {
-  if (before === undefined && after === undefined) return [];
+export function diffSpecs(before: Json | undefined, after: Json | undefined): Change[] {
+  const changes: Change[] = [];
+  if (before === undefined && after === undefined) return changes;
   // A resource created or deleted as a whole still lists its fields one by one.
   const whole = before ?? after;
-  if (
-    path === '' &&
-    (before === undefined || after === undefined) &&
-    whole !== undefined &&
-    isObject(whole)
-  ) {
-    return Object.keys(whole)
-      .sort()
-      .flatMap((k) =>
-        diffSpecs(
-          before === undefined ? undefined : whole[k],
-          after === undefined ? undefined : whole[k],
-          join(path, k),
-        ),
+  if ((before === undefined || after === undefined) && whole !== undefined && isObject(whole)) {
+    for (const k of Object.keys(whole).sort()) {
+      collect(
+        before === undefined ? undefined : whole[k],
+        after === undefined ? undefined : whole[k],
+        join('', k),
+        changes,
       );
+    }
+    return changes;
   }
+  collect(before, after, '', changes);
+  return changes;
+}
+
+/** Adds the differences below `path` to `changes` (one list for the whole walk, not one per level). */
+function collect(
+  before: Json | undefined,
+  after: Json | undefined,
+  path: string,
+  changes: Change[],
+): void {
+  if (before === undefined && after === undefined) return;
   if (before !== undefined && after !== undefined && canonicalJson(before) === canonicalJson(after))
-    return [];
+    return;
   if (
     before !== undefined &&
     after !== undefined &&
@@ -64,18 +72,21 @@ export function diffSpecs(before: Json | undefined, after: Json | undefined, pat
     !isLeafObject(after)
   ) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-    return keys.flatMap((k) => diffSpecs(before[k], after[k], join(path, k)));
+    for (const k of keys) collect(before[k], after[k], join(path, k), changes);
+    return;
   }
   if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
-    return before.flatMap((item, i) => diffSpecs(item, after[i], join(path, i)));
+    before.forEach((item, i) => collect(item, after[i], join(path, i), changes));
+    return;
   }
-  return [
-    {
-      path: path === '' ? '(all)' : path,
-      ...(before === undefined ? {} : { before }),
-      ...(after === undefined ? {} : { after }),
-    },
-  ];
+  const field = path === '' ? '(all)' : path;
+  changes.push(
+    before === undefined
+      ? { path: field, after }
+      : after === undefined
+        ? { path: field, before }
+        : { path: field, before, after },
+  );
 }
 
 function isObject(v: Json): v is { [key: string]: Json } {

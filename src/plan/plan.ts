@@ -64,10 +64,10 @@ export function planStack(desired: ResolvedStack, recorded: RecordedState | unde
 }
 
 function actionFor(r: ResolvedResource, old: RecordedResource | undefined): PlanAction {
-  const base = { resource: r.name, type: r.type };
   if (old === undefined) {
     return {
-      ...base,
+      resource: r.name,
+      type: r.type,
       action: 'create',
       reason: 'new resource',
       changes: diffSpecs(undefined, r.spec),
@@ -78,7 +78,8 @@ function actionFor(r: ResolvedResource, old: RecordedResource | undefined): Plan
   const changes = diffSpecs(old.spec, r.spec);
   if (old.type !== r.type) {
     return {
-      ...base,
+      resource: r.name,
+      type: r.type,
       action: 'replace',
       reason: `type changed from ${old.type}`,
       changes,
@@ -99,7 +100,8 @@ function actionFor(r: ResolvedResource, old: RecordedResource | undefined): Plan
           : 'its content changed'
         : 'changed';
     return {
-      ...base,
+      resource: r.name,
+      type: r.type,
       action,
       reason: `${verb}: ${describeFields(what, old.spec, r.spec)}`,
       changes,
@@ -108,14 +110,22 @@ function actionFor(r: ResolvedResource, old: RecordedResource | undefined): Plan
   }
   if (changes.length > 0) {
     return {
-      ...base,
+      resource: r.name,
+      type: r.type,
       action: 'update',
       reason: updateReason(fields, old.spec, r.spec),
       changes,
       revision,
     };
   }
-  return { ...base, action: 'noop', reason: 'unchanged', changes: [], revision };
+  return {
+    resource: r.name,
+    type: r.type,
+    action: 'noop',
+    reason: 'unchanged',
+    changes: [],
+    revision,
+  };
 }
 
 function topLevelFields(changes: readonly Change[]): string[] {

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 
 /**
  * The canonical form of a JSON value: keys sorted by code unit, no
@@ -54,7 +54,7 @@ function write(
   if (refsByRevision && typeof record['$ref'] === 'string' && 'revision' in record) {
     return write({ $revision: record['revision'] ?? null }, out, undefined, false);
   }
-  const keys = Object.keys(record).sort();
+  const keys = sortedKeys(record);
   out += '{';
   let first = true;
   for (const key of keys) {
@@ -71,8 +71,26 @@ function write(
   return `${out}}`;
 }
 
+/**
+ * Keys in code-unit order, as `sort()` gives them. Small objects (nearly all
+ * of a spec) are sorted in place by insertion: `sort()` allocates a work
+ * array on every call, and this runs for every object of every spec.
+ */
+function sortedKeys(record: object): string[] {
+  const keys = Object.keys(record);
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    for (; j >= 0 && (keys[j] as string) > key; j--) keys[j + 1] = keys[j] as string;
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
 export function sha256(text: string | Uint8Array): string {
-  return createHash('sha256').update(text).digest('hex');
+  // The one-shot form: no Hash object per call, and it runs once per resource.
+  return hash('sha256', text, 'hex');
 }
 
 /** A revision id: the sha256 of the canonical form. */

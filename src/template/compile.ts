@@ -2,8 +2,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 
 import type { Diagnostics, Loc } from './errors.js';
-import type { CallArgs, Expr } from './expr.js';
-import { isLiteral, markLiteral } from './expr.js';
+import type { CallArgs, CallExpr, CondRefExpr, Expr, MapExpr, SeqExpr } from './expr.js';
 import { functionNames, unknownFunctionHint } from './function-names.js';
 import type { MapEntry, MapNode, Node } from './source.js';
 import { describeNode, MAX_TEMPLATE_BYTES } from './source.js';
@@ -27,6 +26,55 @@ export interface CompileScope {
 }
 
 type Mode = 'value' | 'condition';
+
+/**
+ * Compiled values keep the node they came from and read its position only
+ * when a message needs it: a large template compiles tens of thousands of
+ * calls and maps, and almost never reports on them.
+ */
+abstract class FromSource {
+  constructor(private readonly source: Node) {}
+
+  get loc(): Loc {
+    return this.source.loc;
+  }
+}
+
+class CompiledMap extends FromSource implements MapExpr {
+  readonly kind = 'map';
+  readonly compiled = true;
+  constructor(
+    source: Node,
+    readonly entries: MapExpr['entries'],
+  ) {
+    super(source);
+  }
+}
+
+class CompiledSeq extends FromSource implements SeqExpr {
+  readonly kind = 'seq';
+  readonly compiled = true;
+  constructor(
+    source: Node,
+    readonly items: readonly Expr[],
+  ) {
+    super(source);
+  }
+}
+
+class ConditionName extends FromSource implements CondRefExpr {
+  readonly kind = 'cond';
+  constructor(
+    source: Node,
+    readonly name: string,
+  ) {
+    super(source);
+  }
+}
+
+class CompiledCall extends FromSource {
+  readonly kind = 'call';
+}
 
 /** A map entry whose value was compiled; the key's position is read from the source entry when needed. */
 class ExprEntry {
@@ -56,29 +104,19 @@ export function compile(node: Node, scope: CompileScope, mode: Mode = 'value'): 
         );
         return { kind: 'bad', loc: node.loc };
       }
-      return { kind: 'cond', loc: node.loc, name: node.value };
+      return new ConditionName(node, node.value);
     }
     return node;
   }
   if (node.kind === 'seq') {
     if (mode === 'condition') return notACondition(node, scope);
-    // Allocate a new list only once an item turns out not to be literal.
-    let items: Expr[] | undefined;
-    node.items.forEach((child, i) => {
-      const expr = compile(child, scope);
-      if (items === undefined && (expr !== child || !isLiteral(expr)))
-        items = node.items.slice(0, i);
-      items?.push(expr);
-    });
-    if (items === undefined) {
-      markLiteral(node);
-      return node;
-    }
-    return { kind: 'seq', loc: node.loc, items };
+    const items = node.items.map((child) => compile(child, scope));
+    if (allLiteral(node.items, items)) return node;
+    return new CompiledSeq(node, items);
   }
-  const [only] = node.entries;
+  const only = node.entries[0];
   if (node.entries.length === 1 && only !== undefined) {
-    if (functionNames.has(only.key)) return compileCall(only.key, only.value, node.loc, scope);
+    if (functionNames.has(only.key)) return compileCall(only.key, only.value, node, scope);
     const hint = unknownFunctionHint(only.key);
     if (hint) {
       scope.diagnostics.add(
@@ -90,19 +128,25 @@ export function compile(node: Node, scope: CompileScope, mode: Mode = 'value'): 
     }
   }
   if (mode === 'condition') return notACondition(node, scope);
-  let entries: ExprEntry[] | undefined;
-  node.entries.forEach((entry, i) => {
-    const expr = compile(entry.value, scope);
-    if (entries === undefined && (expr !== entry.value || !isLiteral(expr))) {
-      entries = node.entries.slice(0, i).map((e) => new ExprEntry(e, e.value));
-    }
-    entries?.push(new ExprEntry(entry, expr));
-  });
-  if (entries === undefined) {
-    markLiteral(node);
-    return node;
-  }
-  return { kind: 'map', loc: node.loc, entries };
+  const sources = node.entries.map((entry) => entry.value);
+  const values = sources.map((child) => compile(child, scope));
+  if (allLiteral(sources, values)) return node;
+  // Entries whose value compiled to itself are kept as they are.
+  return new CompiledMap(
+    node,
+    node.entries.map((entry, i) => {
+      const value = values[i] as Expr;
+      return value === entry.value ? entry : new ExprEntry(entry, value);
+    }),
+  );
+}
+
+/**
+ * Whether every child compiled to itself, which compile does only for what
+ * is literal: then the collection is literal too, and is its own Expr.
+ */
+function allLiteral(sources: readonly Node[], compiled: readonly Expr[]): boolean {
+  return compiled.every((expr, i) => expr === sources[i]);
 }
 
 function notACondition(node: Node, scope: CompileScope): Expr {
@@ -114,12 +158,13 @@ function notACondition(node: Node, scope: CompileScope): Expr {
   return { kind: 'bad', loc: node.loc };
 }
 
-function compileCall(fn: string, arg: Node, loc: Loc, scope: CompileScope): Expr {
-  const args = compileArgs(fn, arg, loc, scope);
-  return args === undefined ? { kind: 'bad', loc } : ({ kind: 'call', loc, ...args } as Expr);
+function compileCall(fn: string, arg: Node, call: Node, scope: CompileScope): Expr {
+  const args = compileArgs(fn, arg, call, scope);
+  if (args === undefined) return { kind: 'bad', loc: call.loc };
+  return Object.assign(new CompiledCall(call), args) as CallExpr;
 }
 
-function compileArgs(fn: string, arg: Node, loc: Loc, scope: CompileScope): CallArgs | undefined {
+function compileArgs(fn: string, arg: Node, call: Node, scope: CompileScope): CallArgs | undefined {
   const d = scope.diagnostics;
   const wrong = (shape: string): undefined => {
     d.add('FUNCTION_ARGS', `${fn} takes ${shape}; got ${describeNode(arg)}`, arg.loc);
@@ -139,7 +184,7 @@ function compileArgs(fn: string, arg: Node, loc: Loc, scope: CompileScope): Call
         d.add(
           'MISSING_PARAMETER',
           `no parameter named '${name}'${didYouMean(name, scope.parameters)}`,
-          nameNode?.loc ?? loc,
+          nameNode?.loc ?? call.loc,
         );
         return undefined;
       }
@@ -148,7 +193,7 @@ function compileArgs(fn: string, arg: Node, loc: Loc, scope: CompileScope): Call
     case 'get_resource': {
       const name = literalName(arg);
       if (name === undefined) return wrong('a resource name');
-      return checkResource(name, arg.loc, scope) ? { fn, name } : undefined;
+      return checkResource(name, arg, scope) ? { fn, name } : undefined;
     }
     case 'get_attr': {
       if (arg.kind !== 'seq' || arg.items.length < 2)
@@ -159,7 +204,7 @@ function compileArgs(fn: string, arg: Node, loc: Loc, scope: CompileScope): Call
       if (name === undefined || attribute === undefined) {
         return wrong('[resource, attribute, key, ...] with literal names');
       }
-      if (!checkResource(name, resNode.loc, scope)) return undefined;
+      if (!checkResource(name, resNode, scope)) return undefined;
       const attributes = scope.resources.get(name);
       if (attributes !== undefined && !attributes.includes(attribute)) {
         d.add(
@@ -228,12 +273,12 @@ function literalName(node: Node | undefined): string | undefined {
   return node?.kind === 'scalar' && typeof node.value === 'string' ? node.value : undefined;
 }
 
-function checkResource(name: string, loc: Loc, scope: CompileScope): boolean {
+function checkResource(name: string, node: Node, scope: CompileScope): boolean {
   if (scope.resources.has(name)) return true;
   scope.diagnostics.add(
     'MISSING_RESOURCE',
     `no resource named '${name}'${didYouMean(name, scope.resources.keys())}`,
-    loc,
+    node.loc,
   );
   return false;
 }

@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 
 import type { Diagnostics, Loc } from './errors.js';
-import type { CallExpr, Expr, MapExpr, SeqExpr } from './expr.js';
-import { isLiteral, literalValue } from './expr.js';
+import type { CallExpr, Expr } from './expr.js';
+import { isLiteral } from './expr.js';
 import type { Node } from './source.js';
 import { describeValue, toPlain } from './source.js';
 import { didYouMean } from './suggest.js';
@@ -37,10 +37,10 @@ export function evaluate(expr: Expr, scope: EvalScope): Value {
     case 'cond':
       return scope.condition(expr.name);
     case 'seq':
-      if (isLiteral(expr)) return literalValue(expr, plainOf);
+      if (isLiteral(expr)) return toPlain(expr as Node);
       return expr.items.map((item) => evaluate(item, scope));
     case 'map': {
-      if (isLiteral(expr)) return literalValue(expr, plainOf);
+      if (isLiteral(expr)) return toPlain(expr as Node);
       const out: Record<string, Value> = {};
       for (const entry of expr.entries) out[entry.key] = evaluate(entry.value, scope);
       return out;
@@ -48,10 +48,6 @@ export function evaluate(expr: Expr, scope: EvalScope): Value {
     case 'call':
       return call(expr, scope);
   }
-}
-
-function plainOf(expr: MapExpr | SeqExpr): unknown {
-  return toPlain(expr as Node);
 }
 
 /** A condition's truth: true, false or UNKNOWN. */

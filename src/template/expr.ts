@@ -19,12 +19,16 @@ export interface MapExpr {
   readonly kind: 'map';
   readonly loc: Loc;
   readonly entries: readonly { key: string; keyLoc: Loc; value: Expr }[];
+  /** Set when compile rebuilt the map because something in it is not literal. */
+  readonly compiled?: true;
 }
 
 export interface SeqExpr {
   readonly kind: 'seq';
   readonly loc: Loc;
   readonly items: readonly Expr[];
+  /** Set when compile rebuilt the list because something in it is not literal. */
+  readonly compiled?: true;
 }
 
 /** A condition named where a condition is expected. */
@@ -60,32 +64,14 @@ export type CallArgs =
 export type CallExpr = { readonly kind: 'call'; readonly loc: Loc } & CallArgs;
 
 /**
- * Subtrees without any function call are the parsed nodes themselves, and
- * evaluate to one shared plain value: most of a template is literal, and
- * copying it at every stage is what made large stacks slow.
+ * Subtrees without any function call are the parsed nodes themselves: most
+ * of a template is literal, and copying it at every stage is what made large
+ * stacks slow. Only collections with something else inside are rebuilt, and
+ * those say so (`compiled`), which keeps this test free of any lookup.
  */
-const literals = new WeakSet<object>();
-const plainValues = new WeakMap<object, unknown>();
-
-export function markLiteral(expr: MapExpr | SeqExpr): void {
-  literals.add(expr);
-}
-
 export function isLiteral(expr: Expr): boolean {
-  return expr.kind === 'scalar' || literals.has(expr);
-}
-
-/** The plain value of a literal subtree, computed once. Never mutate it. */
-export function literalValue(
-  expr: MapExpr | SeqExpr,
-  toPlain: (e: MapExpr | SeqExpr) => unknown,
-): unknown {
-  let value = plainValues.get(expr);
-  if (value === undefined) {
-    value = toPlain(expr);
-    plainValues.set(expr, value);
-  }
-  return value;
+  if (expr.kind === 'scalar') return true;
+  return (expr.kind === 'map' || expr.kind === 'seq') && expr.compiled !== true;
 }
 
 /** Every resource a value refers to (both branches of an `if` included). */
@@ -98,8 +84,8 @@ export function resourceRefs(expr: Expr, out: { name: string; loc: Loc }[] = [])
       for (const item of expr.items) resourceRefs(item, out);
       break;
     case 'call':
-      if (expr.fn === 'get_resource' || expr.fn === 'get_attr')
-        out.push({ name: expr.name, loc: expr.loc });
+      // The call itself is the reference: it has the name, and its position stays lazy.
+      if (expr.fn === 'get_resource' || expr.fn === 'get_attr') out.push(expr);
       for (const child of callChildren(expr)) resourceRefs(child, out);
       break;
     default:
@@ -110,7 +96,7 @@ export function resourceRefs(expr: Expr, out: { name: string; loc: Loc }[] = [])
 
 /** Every condition named inside a value. */
 export function conditionRefs(expr: Expr, out: { name: string; loc: Loc }[] = []): typeof out {
-  if (expr.kind === 'cond') out.push({ name: expr.name, loc: expr.loc });
+  if (expr.kind === 'cond') out.push(expr);
   if (expr.kind === 'map') for (const e of expr.entries) conditionRefs(e.value, out);
   if (expr.kind === 'seq') for (const item of expr.items) conditionRefs(item, out);
   if (expr.kind === 'call') for (const child of callChildren(expr)) conditionRefs(child, out);

@@ -1,7 +1,6 @@
 import { statSync } from 'node:fs';
 
 import { ContextError } from '../artifact/index.js';
-import { checkTemplate } from '../render/index.js';
 
 import { insidePath, readInside } from './compile.js';
 import type { Diagnostics } from './errors.js';
@@ -24,6 +23,8 @@ export interface FinishContext {
   /** A resolved resource by qualified name (dependencies are resolved first). */
   lookup(name: string): { type: string; properties: unknown } | undefined;
   digest(dir: string): Promise<string>;
+  /** Why a Handlebars template does not compile, or undefined (see render's `checkTemplate`). */
+  checkTemplate(text: string): string | undefined;
 }
 
 type Finisher<T extends ResourceTypeName> = (
@@ -81,19 +82,19 @@ const finishers: { [T in ResourceTypeName]?: Finisher<T> } = {
   'Drover::Job': withRuntime,
   'Drover::ConfigTemplate': (props, ctx) => {
     const key = props.template_file === undefined ? 'template' : 'template_file';
-    const loc = ctx.locator.valueLoc([key]).loc;
+    const loc = () => ctx.locator.valueLoc([key]).loc;
     const content =
       props.template_file === undefined
         ? props.template
-        : readInside(props.template_file, loc, { diagnostics: ctx.diagnostics, dir: ctx.dir });
+        : readInside(props.template_file, loc(), { diagnostics: ctx.diagnostics, dir: ctx.dir });
     if (content === undefined) return undefined;
     // A template that cannot compile would fail on every registry change: say so now.
-    const problem = checkTemplate(content);
+    const problem = ctx.checkTemplate(content);
     if (problem !== undefined) {
       ctx.diagnostics.add(
         'INVALID_VALUE',
         `the Handlebars template does not compile: ${problem}`,
-        loc,
+        loc(),
       );
       return undefined;
     }

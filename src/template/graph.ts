@@ -24,48 +24,57 @@ export function findCycles(
   edges: ReadonlyMap<string, readonly Edge[]>,
 ): Cycle[] {
   const order = new Map(nodes.map((n, i) => [n, i]));
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
-  const components: string[][] = [];
+  // The walk runs on declaration indices: it looks at every edge several
+  // times, and arrays indexed by number are far cheaper than maps by name.
+  const targets = nodes.map((node) => {
+    const out: number[] = [];
+    for (const edge of edges.get(node) ?? []) {
+      const target = order.get(edge.name);
+      if (target !== undefined) out.push(target);
+    }
+    return out;
+  });
+  const index: number[] = new Array<number>(nodes.length).fill(-1);
+  const low: number[] = new Array<number>(nodes.length).fill(0);
+  const onStack: boolean[] = new Array<boolean>(nodes.length).fill(false);
+  const stack: number[] = [];
+  const components: number[][] = [];
   let counter = 0;
+  const enter = (node: number): void => {
+    index[node] = counter;
+    low[node] = counter++;
+    stack.push(node);
+    onStack[node] = true;
+  };
 
   // Iterative Tarjan: deep graphs (10,000 resources in a chain) must not overflow the call stack.
-  for (const start of nodes) {
-    if (index.has(start)) continue;
-    const work: { node: string; next: number }[] = [{ node: start, next: 0 }];
-    index.set(start, counter);
-    low.set(start, counter++);
-    stack.push(start);
-    onStack.add(start);
+  for (let start = 0; start < nodes.length; start++) {
+    if (index[start] !== -1) continue;
+    const work = [{ node: start, next: 0 }];
+    enter(start);
     while (work.length > 0) {
-      const frame = work[work.length - 1] as { node: string; next: number };
-      const out = (edges.get(frame.node) ?? []).filter((e) => order.has(e.name));
+      const frame = work[work.length - 1] as { node: number; next: number };
+      const out = targets[frame.node] ?? [];
       if (frame.next < out.length) {
-        const target = (out[frame.next++] as Edge).name;
-        if (!index.has(target)) {
-          index.set(target, counter);
-          low.set(target, counter++);
-          stack.push(target);
-          onStack.add(target);
+        const target = out[frame.next++] as number;
+        if (index[target] === -1) {
+          enter(target);
           work.push({ node: target, next: 0 });
-        } else if (onStack.has(target)) {
-          low.set(frame.node, Math.min(low.get(frame.node) ?? 0, index.get(target) ?? 0));
+        } else if (onStack[target]) {
+          low[frame.node] = Math.min(low[frame.node] ?? 0, index[target] ?? 0);
         }
         continue;
       }
       work.pop();
       const parent = work[work.length - 1];
-      if (parent)
-        low.set(parent.node, Math.min(low.get(parent.node) ?? 0, low.get(frame.node) ?? 0));
-      if (low.get(frame.node) === index.get(frame.node)) {
-        const component: string[] = [];
-        let member: string | undefined;
+      if (parent) low[parent.node] = Math.min(low[parent.node] ?? 0, low[frame.node] ?? 0);
+      if (low[frame.node] === index[frame.node]) {
+        const component: number[] = [];
+        let member: number | undefined;
         do {
           member = stack.pop();
           if (member === undefined) break;
-          onStack.delete(member);
+          onStack[member] = false;
           component.push(member);
         } while (member !== frame.node);
         if (component.length > 1) components.push(component);
@@ -75,10 +84,8 @@ export function findCycles(
 
   return components
     .map((component) => {
-      const members = new Set(component);
-      const first = [...component].sort(
-        (a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0),
-      )[0] as string;
+      const members = new Set(component.map((i) => nodes[i] as string));
+      const first = nodes[component.reduce((a, b) => Math.min(a, b))] as string;
       const path = cyclePath(first, members, edges);
       return { names: path.names, members, loc: path.loc };
     })

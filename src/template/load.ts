@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 import type { z } from 'zod';
 
+import { sha256 } from './canonical.js';
 import type { CompileScope } from './compile.js';
 import { compile } from './compile.js';
 import type { Diagnostic, ErrorCode, Loc } from './errors.js';
@@ -233,7 +233,7 @@ function loadParsed(
   return {
     file,
     dir,
-    hash: createHash('sha256').update(text).digest('hex'),
+    hash: sha256(text),
     description:
       description?.kind === 'scalar' && typeof description.value === 'string'
         ? description.value
@@ -303,6 +303,7 @@ class SectionChecker {
         );
       }
     }
+    if (plainTopLevel(this.root)) return;
     this.check(topLevelSchema, this.root, {
       unknownKeyCode: 'UNKNOWN_SECTION',
       keyNoun: 'section',
@@ -377,9 +378,7 @@ class SectionChecker {
     const typeNode = entry.value.kind === 'map' ? entryOf(entry.value, 'type')?.value : undefined;
     const type =
       typeNode?.kind === 'scalar' && typeof typeNode.value === 'string' ? typeNode.value : '';
-    if (isResourceType(type)) {
-      return { type, known: true, attributes: Object.keys(resourceTypes[type].attributes) };
-    }
+    if (isResourceType(type)) return { type, known: true, attributes: attributeNames.get(type) };
     if (typeNode !== undefined && isNestedStackType(type)) {
       const nested = loadNested(type, typeNode.loc);
       return {
@@ -432,31 +431,19 @@ class SectionChecker {
         : props.value.kind === 'map'
           ? compile(props.value, scope)
           : ({ kind: 'bad', loc: node.loc } as Expr);
-    return {
-      name: entry.key,
+    const references = resourceRefs(properties);
+    if (condition) resourceRefs(condition, references);
+    references.push(...dependsOn);
+    return new LoadedResource(entry, props, {
       type: shape.type,
-      // Positions are looked up only if a message needs them.
-      get loc() {
-        return entry.keyLoc;
-      },
-      get typeLoc() {
-        return (node.kind === 'map' ? entryOf(node, 'type')?.value.loc : undefined) ?? node.loc;
-      },
       properties,
-      get propertiesLoc() {
-        return props?.keyLoc ?? entry.keyLoc;
-      },
       dependsOn,
-      references: [
-        ...resourceRefs(properties),
-        ...(condition ? resourceRefs(condition) : []),
-        ...dependsOn,
-      ],
+      references,
       condition,
       deletionPolicy: parsed?.deletion_policy ?? 'delete',
       known: shape.known,
       nested: shape.nested,
-    };
+    });
   }
 
   /** A nested stack's properties are its parameters: no unknown ones, none required missing. */
@@ -501,6 +488,75 @@ class SectionChecker {
       condition: conditionNode ? compile(conditionNode, scope, 'condition') : undefined,
     };
   }
+}
+
+/** Each type's attribute names, listed once rather than once per resource. */
+const attributeNames: ReadonlyMap<string, readonly string[]> = new Map(
+  resourceTypeNames.map((type) => [type, Object.keys(resourceTypes[type].attributes)]),
+);
+
+type ResourceFields = Omit<TemplateResource, 'name' | 'loc' | 'typeLoc' | 'propertiesLoc'>;
+
+/** A loaded resource; its positions are looked up only if a message needs them. */
+class LoadedResource implements TemplateResource {
+  readonly type: string;
+  readonly properties: Expr;
+  readonly dependsOn: readonly { name: string; loc: Loc }[];
+  readonly references: readonly { name: string; loc: Loc }[];
+  readonly condition?: Expr;
+  readonly deletionPolicy: 'delete' | 'retain';
+  readonly known: boolean;
+  readonly nested?: Template;
+
+  constructor(
+    private readonly entry: MapEntry,
+    private readonly props: MapEntry | undefined,
+    fields: ResourceFields,
+  ) {
+    this.type = fields.type;
+    this.properties = fields.properties;
+    this.dependsOn = fields.dependsOn;
+    this.references = fields.references;
+    this.condition = fields.condition;
+    this.deletionPolicy = fields.deletionPolicy;
+    this.known = fields.known;
+    this.nested = fields.nested;
+  }
+
+  get name(): string {
+    return this.entry.key;
+  }
+
+  get loc(): Loc {
+    return this.entry.keyLoc;
+  }
+
+  get typeLoc(): Loc {
+    const node = this.entry.value;
+    return (node.kind === 'map' ? entryOf(node, 'type')?.value.loc : undefined) ?? node.loc;
+  }
+
+  get propertiesLoc(): Loc {
+    return this.props?.keyLoc ?? this.entry.keyLoc;
+  }
+}
+
+const sectionKeys = new Set(Object.keys(topLevelSchema.shape));
+
+/**
+ * The common case without the schema: a version, known sections only, each
+ * a mapping (or empty), and a string description; such a top level cannot
+ * fail it. Saves copying every resource's entry just to see that
+ * `resources` is a mapping.
+ */
+function plainTopLevel(root: MapNode): boolean {
+  if (entryOf(root, 'drover_template_version') === undefined) return false;
+  return root.entries.every(({ key, value }) => {
+    if (!sectionKeys.has(key)) return false;
+    if (key === 'drover_template_version') return true;
+    if (key === 'description') return value.kind === 'scalar' && typeof value.value === 'string';
+    return value.kind === 'map' || (value.kind === 'scalar' && value.value === null);
+  });
 }
 
 const entryKeys = new Set(Object.keys(resourceEntrySchema.shape));

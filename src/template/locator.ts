@@ -20,10 +20,10 @@ export function describeCall(expr: Expr): string | undefined {
 /**
  * Finds where a value came from in a parsed tree (a Node is an Expr without
  * calls). A path that runs into a function call stops there: the call
- * produced the value, so the call is what to fix. `rootKeyLoc` is the key
+ * produced the value, so the call is what to fix. `rootKeyLoc` finds the key
  * that names the root (e.g. `properties:`), for "missing key" messages.
  */
-export function treeLocator(root: Expr, rootKeyLoc?: Loc): Locator {
+export function treeLocator(root: Expr, rootKeyLoc?: () => Loc): Locator {
   const walk = (path: Path): { expr: Expr; exact: boolean } => {
     let expr = root;
     for (const part of path) {
@@ -49,7 +49,7 @@ export function treeLocator(root: Expr, rootKeyLoc?: Loc): Locator {
     keyLoc,
     ownerLoc: (path) => {
       const last = path.at(-1);
-      if (path.length === 0) return rootKeyLoc ?? root.loc;
+      if (path.length === 0) return rootKeyLoc?.() ?? root.loc;
       return (
         (typeof last === 'string' ? keyLoc(path.slice(0, -1), last) : undefined) ??
         walk(path).expr.loc

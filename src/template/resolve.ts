@@ -1,4 +1,5 @@
 import { digestContext } from '../artifact/index.js';
+import { checkTemplate } from '../render/index.js';
 
 import {
   canonicalJson,
@@ -67,6 +68,8 @@ interface Run {
   readonly byName: Map<string, ResolvedResource>;
   readonly templateHashes: Set<string>;
   digest(dir: string): Promise<string>;
+  /** checkTemplate once per distinct text: config templates are often repeated. */
+  checkTemplate(text: string): string | undefined;
 }
 
 /** Evaluates a loaded template into a resolved stack (or reports why it cannot). */
@@ -78,6 +81,7 @@ export async function resolveStack(
   const digests = new Map<string, Promise<string>>();
   const digest = options.digest ?? digestContext;
   const hidden = new Map<string, Json>();
+  const templateProblems = new Map<string, string | undefined>();
   const run: Run = {
     options,
     hide: (value) => {
@@ -100,6 +104,10 @@ export async function resolveStack(
         digests.set(dir, pending);
       }
       return pending;
+    },
+    checkTemplate: (text) => {
+      if (!templateProblems.has(text)) templateProblems.set(text, checkTemplate(text));
+      return templateProblems.get(text);
     },
   };
   const given = new Map<string, GivenValue>();
@@ -217,12 +225,9 @@ async function resolveTemplate(
       continue;
     }
     // Resources inside a nested stack also wait for what the nested stack as a whole depends on.
-    const dependsOn = [
-      ...new Set([
-        ...inherited,
-        ...(staticDeps.get(name) ?? []).flatMap((dep) => states.get(dep)?.members ?? []),
-      ]),
-    ];
+    const dependsOn = new Set(inherited);
+    for (const dep of staticDeps.get(name) ?? [])
+      for (const member of states.get(dep)?.members ?? []) dependsOn.add(member);
     const value = evaluate(declared.properties, scope);
 
     if (declared.nested !== undefined) {
@@ -242,7 +247,7 @@ async function resolveTemplate(
         declared.nested,
         childGiven,
         `${qualified}.`,
-        dependsOn,
+        [...dependsOn],
         run,
       );
       const members = run.resources.slice(before).map((r) => r.name);
@@ -259,7 +264,7 @@ async function resolveTemplate(
       declared.type,
       qualified,
       value,
-      dependsOn,
+      [...dependsOn],
       template.dir,
       run,
     );
@@ -307,7 +312,7 @@ async function resolveResource(
   run: Run,
 ): Promise<ResolvedResource | undefined> {
   const def = resourceTypes[type];
-  const locator = treeLocator(declared.properties, declared.propertiesLoc);
+  const locator = treeLocator(declared.properties, () => declared.propertiesLoc);
   const { value: plain, hidden, unknown, refs } = unwrap(value);
   const parsed = def.schema.safeParse(plain);
   if (!parsed.success) {
@@ -329,6 +334,7 @@ async function resolveResource(
     locator,
     lookup: (name) => run.byName.get(name),
     digest: run.digest,
+    checkTemplate: run.checkTemplate,
   });
   if (finished === undefined) return undefined;
   const properties = finished.properties as Record<string, unknown>;
@@ -336,7 +342,8 @@ async function resolveResource(
   const hiddenPaths: Path[] = [...hidden, ...(def.secretProperties ?? []).map((p) => [p])];
   const contentRefs = def.onRevisionChange === 'replace' && refs.length > 0;
   const spec = buildSpec(
-    { ...properties, ...finished.extra },
+    properties,
+    finished.extra,
     hiddenPaths,
     run.hide,
     (name) =>
@@ -368,40 +375,42 @@ async function resolveResource(
 }
 
 /**
- * The recorded form of properties: hidden values replaced by keyed digests,
- * references by name (or, for what a workload runs, by name and revision).
- * Copies only the containers on the way to a replaced value.
+ * The recorded form of properties and the type's extra fields: hidden values
+ * replaced by keyed digests, references by name (or, for what a workload
+ * runs, by name and revision). Copies only the containers on the way to a
+ * replaced value, each once.
  */
 function buildSpec(
   properties: Record<string, unknown>,
+  extra: Record<string, unknown>,
   hidden: readonly Path[],
   hide: (value: unknown) => Json,
   refAt: (name: string) => Json,
   refPaths: readonly Path[],
 ): Record<string, Json> {
-  let spec = properties as Record<string, Json>;
-  for (const path of refPaths) {
-    spec = replaceAt(spec, path, (v) => (typeof v === 'string' ? refAt(v) : v)) as Record<
-      string,
-      Json
-    >;
-  }
-  for (const path of hidden) spec = replaceAt(spec, path, hide) as Record<string, Json>;
-  return spec;
-}
-
-function replaceAt(value: Json, path: Path, replace: (v: Json) => Json): Json {
-  if (path.length === 0) return replace(value);
-  const [head, ...rest] = path;
-  if (Array.isArray(value) && typeof head === 'number' && head < value.length) {
-    const copy = [...value];
-    copy[head] = replaceAt(value[head] as Json, rest, replace);
+  let spec: Json = { ...properties, ...extra } as Record<string, Json>;
+  // Containers made here: changing them in place cannot touch the properties.
+  const copies = new Set<object>([spec]);
+  const replaceAt = (value: Json, path: Path, at: number, replace: (v: Json) => Json): Json => {
+    if (at === path.length) return replace(value);
+    const head = path[at];
+    let copy: Json[] | Record<string, Json>;
+    if (Array.isArray(value) && typeof head === 'number' && head < value.length) {
+      copy = copies.has(value) ? value : [...value];
+      copy[head] = replaceAt(value[head] as Json, path, at + 1, replace);
+    } else if (isPlainObject(value) && typeof head === 'string' && Object.hasOwn(value, head)) {
+      copy = copies.has(value) ? value : { ...value };
+      copy[head] = replaceAt(value[head] as Json, path, at + 1, replace);
+    } else {
+      return value;
+    }
+    copies.add(copy);
     return copy;
-  }
-  if (isPlainObject(value) && typeof head === 'string' && Object.hasOwn(value, head)) {
-    return { ...value, [head]: replaceAt(value[head] as Json, rest, replace) };
-  }
-  return value;
+  };
+  const ref = (v: Json): Json => (typeof v === 'string' ? refAt(v) : v);
+  for (const path of refPaths) spec = replaceAt(spec, path, 0, ref);
+  for (const path of hidden) spec = replaceAt(spec, path, 0, hide);
+  return spec as Record<string, Json>;
 }
 
 /** JSON of a value with hidden parts as keyed digests. */

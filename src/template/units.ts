@@ -8,7 +8,11 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 export function parseDuration(text: string): number | undefined {
   if (!DURATION.test(text)) return undefined;
   let total = 0;
-  for (const [, amount, unit] of text.matchAll(DURATION_PART)) {
+  // exec on the one global pattern: matchAll copies the RegExp on every call,
+  // and every service has several durations. A failed exec resets lastIndex.
+  DURATION_PART.lastIndex = 0;
+  for (let part = DURATION_PART.exec(text); part !== null; part = DURATION_PART.exec(text)) {
+    const [, amount, unit] = part;
     total += Number(amount) * (UNIT_MS[unit ?? 'ms'] ?? 1);
   }
   return Math.round(total);

@@ -63,11 +63,14 @@ export const env = z
   })
   .meta({ description: 'Environment variables for each instance' });
 
+/** A `..` between slashes (or at either end): a path that could climb out. */
+const PARENT_SEGMENT = /(^|\/)\.\.(\/|$)/;
+
 /** A path inside an instance: relative to its working directory, never climbing out. */
 export const instancePath = z
   .string()
   .min(1)
-  .refine((p) => !p.split('/').includes('..'), { message: "must not contain '..'" })
+  .refine((p) => !PARENT_SEGMENT.test(p), { message: "must not contain '..'" })
   .meta({ description: 'A file path inside the instance' });
 
 export const runtime = z

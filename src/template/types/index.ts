@@ -54,8 +54,26 @@ function def<P>(d: ResourceTypeDef<P>): ResourceTypeDef<P> {
   return d;
 }
 
+interface ProxyParts {
+  readonly url: string;
+  readonly origin: string;
+  readonly protocol: string;
+  readonly port: string;
+}
+
+/** The last proxy URL parsed: every route's `url` attribute needs it, and it is nearly always the same. */
+let lastProxy: ProxyParts | undefined;
+
+function proxyParts(url: string): ProxyParts {
+  if (lastProxy?.url !== url) {
+    const { origin, protocol, port } = new URL(url);
+    lastProxy = { url, origin, protocol, port };
+  }
+  return lastProxy;
+}
+
 function routeUrl(props: RouteProperties, proxyUrl: string): string {
-  const proxy = new URL(proxyUrl);
+  const proxy = proxyParts(proxyUrl);
   if (props.host === undefined) return `${proxy.origin}${props.path}`;
   const host = props.host.startsWith('*.') ? props.host.slice(2) : props.host;
   return `${proxy.protocol}//${host}${proxy.port ? `:${proxy.port}` : ''}${props.path}`;
