@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +20,10 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'drover-docker-example-'));
   cpSync(new URL('../examples/docker-hello', import.meta.url).pathname, dir, { recursive: true });
   copyFileSync('/bin/busybox', join(dir, 'busybox'));
-  plane = await startPlane({ dir });
+  plane = await startPlane({
+    dir,
+    reconcile: { intervalMs: 300, driftIntervalMs: 3_600_000, orphanGraceMs: 500 },
+  });
 }, 120_000);
 afterAll(async () => {
   if (!available) return;
@@ -46,6 +51,51 @@ describe.skipIf(!available)('the Docker example, end to end', () => {
     expect(info.HostConfig.Memory).toBe(32 * 2 ** 20);
     expect(info.HostConfig.NetworkMode).toBe('host');
   });
+
+  it('replaces a SIGKILLed container under load with no failed request', async () => {
+    const docker = new Docker();
+    const traffic = load(plane.proxyPort, 4, 'docker.localhost', '/healthz');
+    const before = await plane.daemon.engine.instances({ stack: 'web' });
+    const victim = before[0];
+    await docker.getContainer(victim?.container ?? '').kill({ signal: 'SIGKILL' });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const now = await plane.daemon.engine.instances({ stack: 'web' });
+      if (now.length === 2 && now.every((i) => i.serving) && !now.some((i) => i.id === victim?.id))
+        break;
+      if (Date.now() > deadline) throw new Error('the killed container was not replaced');
+      await sleep(50);
+    }
+    const { ok, failures } = await traffic.stop();
+    expect(failures).toEqual([]);
+    expect(ok).toBeGreaterThan(10);
+    // The dead container is removed, not left behind.
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: [`drover.instance=${victim?.id}`] },
+    });
+    expect(left).toEqual([]);
+  }, 60_000);
+
+  it('reports a file changed inside a container through docker exec, naming the file', async () => {
+    const [target] = await plane.daemon.engine.instances({ stack: 'web' });
+    expect((await plane.daemon.engine.drift()).instances).toEqual([]);
+    execFileSync('docker', [
+      'exec',
+      target?.container ?? '',
+      '/bin/busybox',
+      'sh',
+      '-c',
+      'echo changed by hand > /www/index.html',
+    ]);
+    const report = await plane.daemon.engine.drift();
+    expect(report.instances.map((f) => f.instance)).toEqual([target?.id]);
+    expect(report.instances[0]?.changes).toContainEqual({
+      field: 'file',
+      path: '/www/index.html',
+      kind: 'changed',
+    });
+  }, 30_000);
 
   it('rolls out a new revision with no failed request, then is destroyed', async () => {
     const traffic = load(plane.proxyPort, 4, 'docker.localhost', '/healthz');

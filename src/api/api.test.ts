@@ -4,7 +4,7 @@ import { EngineError, InvalidTemplateError } from '../engine/index.js';
 
 import type { ApiLogEntry } from './app.js';
 import { createApi } from './app.js';
-import { bodyLines, convergedResult, FakeEngine, tempStore } from './testing/index.js';
+import { bodyLines, convergedResult, FakeEngine, sampleDrift, tempStore } from './testing/index.js';
 import { TokenStore } from './tokens.js';
 
 let env: ReturnType<typeof tempStore>;
@@ -89,6 +89,18 @@ describe('routes call one engine method each', () => {
     ]);
   });
 
+  it('GET /api/drift answers a fresh scan, of one stack with ?stack=', async () => {
+    expect(await request('GET', '/api/drift')).toMatchObject({ status: 200, json: sampleDrift() });
+    expect(await request('GET', '/api/drift?stack=hello')).toMatchObject({
+      status: 200,
+      json: sampleDrift(),
+    });
+    expect(engine.calls.filter((c) => c.method === 'drift').map((c) => c.args)).toEqual([
+      [{}],
+      [{ stack: 'hello' }],
+    ]);
+  });
+
   it('passes the token name as who, and query and path values through', async () => {
     await request('POST', '/api/stacks/apply', { file: FILE });
     await request('DELETE', '/api/stacks/hello');
@@ -141,6 +153,9 @@ describe('errors', () => {
     expect(await request('GET', '/api/stacks/a%20b/history')).toMatchObject(
       problem(400, 'INVALID_REQUEST'),
     );
+    expect(await request('GET', '/api/drift?stack=a%20b')).toMatchObject(
+      problem(400, 'INVALID_REQUEST'),
+    );
   });
 
   it('404 for unknown routes and for what the engine does not know', async () => {
@@ -149,6 +164,12 @@ describe('errors', () => {
       status: 404,
       json: { error: { code: 'NOT_FOUND', message: 'no stack named other' } },
     });
+    // A drift scan of a stack that does not exist would find nothing: say so instead.
+    expect(await request('GET', '/api/drift?stack=nope')).toMatchObject({
+      status: 404,
+      json: { error: { code: 'NOT_FOUND', message: "no stack 'nope'" } },
+    });
+    expect(engine.calls.some((c) => c.method === 'drift')).toBe(false);
     // Before the first event, a failed operation still gets its own status.
     expect(await request('DELETE', '/api/stacks/other')).toMatchObject(problem(404, 'NOT_FOUND'));
   });

@@ -4,7 +4,7 @@ import type { AuditEntry } from './auth.js';
 import { createApi } from './index.js';
 import type { Route } from './routes.js';
 import { routes } from './routes.js';
-import { FakeEngine, tempStore } from './testing/index.js';
+import { FakeEngine, sampleDrift, tempStore } from './testing/index.js';
 import type { Role } from './tokens.js';
 import { roleAllows, roles, TokenStore } from './tokens.js';
 
@@ -71,6 +71,17 @@ describe('auth, for every route in the table', () => {
     for (const route of routes) {
       expect(route.role).toBe(route.method === 'GET' ? 'viewer' : 'deployer');
     }
+  });
+
+  it('lets a viewer read the drift report, and nobody without a token', async () => {
+    const viewer = await app.request('/api/drift', {
+      headers: { authorization: `Bearer ${secrets.get('viewer')}` },
+    });
+    expect(viewer.status).toBe(200);
+    expect(await viewer.json()).toEqual(sampleDrift());
+    const anonymous = await app.request('/api/drift');
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
   });
 
   it('needs no token for /healthz', async () => {

@@ -31,6 +31,7 @@ export const resourcePath = z.object({ stack: name, resource: name });
 export const servicePath = z.object({ stack: name, service: name });
 
 export const instancesQuery = z.object({ stack: name.optional(), service: name.optional() });
+export const driftQuery = z.object({ stack: name.optional() });
 
 const seq = z.coerce.number().int().nonnegative();
 export const eventsQuery = z.object({ since: seq.optional(), stack: name.optional() });

@@ -1,12 +1,13 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 
-import type { Engine } from '../engine/types.js';
+import type { Engine, StackStatus } from '../engine/types.js';
 
 import type { ApiEnv } from './auth.js';
 import type { ErrorBody } from './errors.js';
 import { NotFoundError } from './errors.js';
 import {
+  driftQuery,
   eventsQuery,
   instancesQuery,
   jsonBody,
@@ -46,6 +47,13 @@ const who = (c: Context<ApiEnv>): string => c.get('token').name;
 const progress = (deps: RouteDeps, run: Operation): Promise<Response> =>
   progressResponse(run, { failure: deps.failure, heartbeatMs: deps.heartbeatMs });
 
+/** The stack's status; NOT_FOUND when no stack of that name is applied (or it was destroyed). */
+const knownStack = async (engine: Engine, stack: string): Promise<StackStatus> => {
+  const found = (await engine.stacks()).find((s) => s.stack === stack);
+  if (found === undefined) throw new NotFoundError(`no stack '${stack}'`);
+  return found;
+};
+
 const readBody = async <T extends z.ZodType>(
   c: Context<ApiEnv>,
   deps: RouteDeps,
@@ -54,8 +62,9 @@ const readBody = async <T extends z.ZodType>(
 
 /**
  * Every authenticated route, 1:1 with an Engine method. Handlers only parse,
- * call the engine once and shape the answer; `/healthz` is the one route
- * without auth and lives in app.ts.
+ * call the engine once (after checking that a stack named in a query exists)
+ * and shape the answer; `/healthz` is the one route without auth and lives
+ * in app.ts.
  */
 export const routes: readonly Route[] = [
   {
@@ -70,9 +79,7 @@ export const routes: readonly Route[] = [
     role: 'viewer',
     handle: async (c, { engine }) => {
       const { stack } = parse(stackPath, c.req.param(), 'path');
-      const found = (await engine.stacks()).find((s) => s.stack === stack);
-      if (found === undefined) throw new NotFoundError(`no stack '${stack}'`);
-      return c.json(found);
+      return c.json(await knownStack(engine, stack));
     },
   },
   {
@@ -110,6 +117,17 @@ export const routes: readonly Route[] = [
     role: 'viewer',
     handle: async (c, { engine }) =>
       c.json(await engine.instances(parse(instancesQuery, c.req.query(), 'query'))),
+  },
+  {
+    method: 'GET',
+    path: '/api/drift',
+    role: 'viewer',
+    handle: async (c, { engine }) => {
+      const { stack } = parse(driftQuery, c.req.query(), 'query');
+      // The engine would scan nothing for a mistyped name; say so, as `status NAME` does.
+      if (stack !== undefined) await knownStack(engine, stack);
+      return c.json(await engine.drift(stack === undefined ? {} : { stack }));
+    },
   },
   {
     method: 'GET',

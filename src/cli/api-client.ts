@@ -7,6 +7,7 @@ import type {
   StackStatus,
 } from '../engine/types.js';
 import type { Plan } from '../plan/index.js';
+import type { DriftReport } from '../reconcile/index.js';
 
 import {
   ApiRequestError,
@@ -63,6 +64,11 @@ export class ApiClient {
 
   instances(filter: { stack?: string; service?: string }): Promise<InstanceInfo[]> {
     return this.json('GET', `/api/instances${query(filter)}`);
+  }
+
+  /** A fresh drift scan: the daemon looks at the running instances now. */
+  drift(filter: { stack?: string }): Promise<DriftReport> {
+    return this.json('GET', `/api/drift${query(filter)}`);
   }
 
   history(stack: string, resource: string): Promise<RevisionInfo[]> {

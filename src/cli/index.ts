@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 
 import { applyCommand } from './commands/apply.js';
 import { destroyCommand } from './commands/destroy.js';
+import { driftCommand } from './commands/drift.js';
 import { eventsCommand } from './commands/events.js';
 import { historyCommand } from './commands/history.js';
 import { planCommand } from './commands/plan.js';
@@ -36,6 +37,7 @@ const commands = [
   destroyCommand,
   statusCommand,
   psCommand,
+  driftCommand,
   historyCommand,
   rollbackCommand,
   eventsCommand,

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { TestDaemon } from '../api/testing/index.js';
-import { sampleInstances, startTestDaemon } from '../api/testing/index.js';
+import { sampleDrift, sampleInstances, startTestDaemon } from '../api/testing/index.js';
 
 import { main } from './index.js';
 import { runCli } from './testing.js';
@@ -97,6 +97,71 @@ describe('drover ps', () => {
     });
     const none = await runCli(['ps', '--stack', 'other'], env());
     expect(none.stdout).toBe('No instances.\n');
+  });
+});
+
+describe('drover drift', () => {
+  it('prints a block per drifted instance and exits 1, as git diff --exit-code', async () => {
+    const run = await runCli(['drift'], env());
+    expect(run).toEqual({
+      code: 1,
+      stderr: '',
+      stdout: [
+        'hello/web web-0a1b2c3d4e (process, revision aaaaaaaaaaaa): 2 changes',
+        '  file server.js changed',
+        '  env DEBUG added',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('names rendered files changed by hand; colours only on a terminal', async () => {
+    daemon.engine.drift = async () => ({
+      ...sampleDrift(),
+      instances: [],
+      rendered: [
+        {
+          stack: 'web',
+          resource: 'nginx-conf',
+          path: '/etc/nginx/conf.d/app.conf',
+          kind: 'changed',
+          detectedAt: '2026-01-01T00:00:00.000Z',
+        },
+      ],
+    });
+    const run = await runCli(['drift'], env());
+    expect(run).toMatchObject({
+      code: 1,
+      stdout: 'web/nginx-conf: /etc/nginx/conf.d/app.conf changed outside Drover\n',
+    });
+    const tty = await runCli(['drift'], env(), true);
+    expect(tty.stdout).toContain('\u001b[1mweb/nginx-conf\u001b[22m');
+  });
+
+  it('says how many instances it looked at when nothing drifted, and exits 0', async () => {
+    daemon.engine.drift = async () => ({ ...sampleDrift(), instances: [] });
+    expect(await runCli(['drift'], env())).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: 'no drift: 2 instances match their revisions\n',
+    });
+  });
+
+  it('prints the report with --json, filters by stack, and exits 2 for an unknown one', async () => {
+    const run = await runCli(['drift', '--json', '--stack', 'hello'], env());
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toEqual(sampleDrift());
+    expect(daemon.engine.calls.at(-1)).toEqual({ method: 'drift', args: [{ stack: 'hello' }] });
+    expect(await runCli(['drift', '--stack', 'nope'], env())).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "drover: no stack 'nope'\n",
+    });
+  });
+
+  it('exits 3 when the daemon refuses the token', async () => {
+    const run = await runCli(['drift', '--json'], { ...env(), DROVER_TOKEN: 'drv_wrong' });
+    expect(run).toMatchObject({ code: 3, stdout: '' });
   });
 });
 

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 
+import type { RenderedDrift } from '../reconcile/index.js';
 import type { Registry } from '../registry/index.js';
 import { ConfigTemplateRenderer } from '../render/index.js';
 import type { ResolvedResourceOf } from '../template/index.js';
@@ -14,7 +15,12 @@ import type { NewEvent } from './events.js';
 export class ConfigTemplates {
   private readonly renderers = new Map<
     string,
-    { renderer: ConfigTemplateRenderer; revision: string; stop: AbortController }
+    {
+      renderer: ConfigTemplateRenderer;
+      revision: string;
+      stop: AbortController;
+      destination: string;
+    }
   >();
 
   constructor(
@@ -45,7 +51,7 @@ export class ConfigTemplates {
       debounceMs: p.debounce,
     });
     const stop = new AbortController();
-    this.renderers.set(key, { renderer, revision: resource.revision, stop });
+    this.renderers.set(key, { renderer, revision: resource.revision, stop, destination });
     void (async () => {
       for await (const event of renderer.events(stop.signal)) {
         if (event.type === 'rendered' || event.type === 'reloaded') {
@@ -76,6 +82,25 @@ export class ConfigTemplates {
     this.renderers.delete(key);
     existing.stop.abort();
     await existing.renderer.close();
+  }
+
+  /** Rendered files whose content is no longer what Drover wrote (changed by hand, or deleted). */
+  async drift(): Promise<RenderedDrift[]> {
+    const out: RenderedDrift[] = [];
+    const at = new Date().toISOString();
+    for (const [key, { renderer, destination }] of this.renderers) {
+      const kind = await renderer.drift();
+      if (kind === undefined) continue;
+      const [stack, ...rest] = key.split('/');
+      out.push({
+        stack: stack as string,
+        resource: rest.join('/'),
+        path: destination,
+        kind,
+        detectedAt: at,
+      });
+    }
+    return out;
   }
 
   async close(): Promise<void> {

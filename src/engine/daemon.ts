@@ -17,7 +17,7 @@ import { openDefaultStore } from '../store/index.js';
 import type { ResolvedStack } from '../template/index.js';
 
 import type { ApplyContext } from './apply.js';
-import { serviceTarget } from './apply.js';
+import { revisionAad, serviceTarget } from './apply.js';
 import { ConfigTemplates } from './config-templates.js';
 import { finishKeep } from './deploy/strategies.js';
 import type { DeployContext } from './deploy/types.js';
@@ -28,7 +28,11 @@ import { lockHome } from './home-lock.js';
 import { JobRunner } from './jobs.js';
 import { loadKey } from './keys.js';
 import { materializeMounts, removeMounts } from './mounts.js';
+import type { ReconcilerOptions } from './reconciler.js';
+import { Reconciler } from './reconciler.js';
+import { readRecordedState } from './records.js';
 import { recover } from './recover.js';
+import type { InstanceRecord } from './state.js';
 import {
   DeploymentBook,
   InstanceBook,
@@ -53,6 +57,8 @@ export interface DaemonOptions {
   readonly now?: () => Date;
   /** Test hook: SIGKILL this process at the named point of a deployment (DROVER_FAILPOINT). */
   readonly failpoint?: string;
+  /** The reconcile loop's timings and thresholds (defaults suit production). */
+  readonly reconcile?: ReconcilerOptions;
 }
 
 /**
@@ -73,6 +79,7 @@ export class Daemon {
   private readonly deployContext: DeployContext;
   readonly configTemplates: ConfigTemplates;
   readonly jobs: JobRunner;
+  readonly reconciler: Reconciler;
 
   private constructor(
     readonly options: DaemonOptions,
@@ -120,7 +127,28 @@ export class Daemon {
       hiddenKey: loadKey(options.home, 'hidden', true) as Uint8Array,
       applyContext: (progress) => this.applyContext(ports, progress),
       health: (instance) => this.instanceHealth(instance),
+      drift: (filter) => this.reconciler.scanDrift(filter),
     });
+    this.reconciler = new Reconciler(
+      {
+        store,
+        sealer,
+        instances: books.instances,
+        revisions: books.revisions,
+        stackRevisions: books.stackRevisions,
+        deploy: this.deployContext,
+        openRuntimes: () => this.openRuntimes(),
+        busy: (stack) => this.engine.busy(stack),
+        exclusive: (stack, task) => this.engine.exclusive(stack, task, false),
+        rollback: (stack, service, to) =>
+          this.engine.rollbackService(stack, service, { to, who: 'drover (reconcile)' }),
+        health: this.health,
+        ownedElsewhere: (labels) => this.jobs.owns(labels),
+        renderedDrift: () => this.configTemplates.drift(),
+        record: (e) => void this.events.record(e),
+      },
+      options.reconcile,
+    );
   }
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -219,6 +247,20 @@ export class Daemon {
     }
     this.keeper = setInterval(() => void this.finishKeeps(), 1000);
     this.keeper.unref();
+    await this.reconciler.start();
+  }
+
+  /** The runtimes opened so far (Docker is opened only when a stack uses it). */
+  private async openRuntimes(): Promise<Runtime[]> {
+    const opened = await Promise.allSettled([...this.runtimes.values()]);
+    return opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  }
+
+  /** The instance is healthy and fresh from its revision: what drift is measured against. */
+  private async baseline(record: InstanceRecord): Promise<void> {
+    if (record.handle === undefined) return;
+    const runtime = await this.runtime(record.runtime);
+    await this.reconciler.fingerprints.put(record, await runtime.inspect(record.handle));
   }
 
   private async followPicture(): Promise<void> {
@@ -276,6 +318,7 @@ export class Daemon {
           this.contentOf(target.stack, resource),
         ),
       unmount: (instance) => removeMounts(home, instance),
+      ready: (record) => this.baseline(record),
       progress: (event) => {
         const instance = event.data?.['instance'];
         if (
@@ -299,10 +342,19 @@ export class Daemon {
   /** Contents of configs and secrets, from the revisions of the current apply. */
   private readonly contents = new Map<string, string>();
 
-  private contentOf(stack: string, resource: string): string {
+  private async contentOf(stack: string, resource: string): Promise<string> {
     const content = this.contents.get(`${stack}/${resource}`);
-    if (content === undefined) throw new Error(`the content of ${stack}/${resource} is not known`);
-    return content;
+    if (content !== undefined) return content;
+    // Started after a restart (a heal): the content of the revision the stack records.
+    const recorded = (await readRecordedState(this.store, stack)).resources[resource];
+    const stored = recorded && (await this.books.revisions.get(stack, resource, recorded.revision));
+    if (!recorded || !stored) throw new Error(`the content of ${stack}/${resource} is not known`);
+    const props = this.sealer.openJson(
+      stored.sealed,
+      revisionAad(stack, resource, recorded.revision),
+    ) as { content: string };
+    this.contents.set(`${stack}/${resource}`, props.content);
+    return props.content;
   }
 
   /** Makes config and secret contents of a desired stack available to mounts. */
@@ -355,6 +407,7 @@ export class Daemon {
 
   /** Stops the control plane; instances keep running and are re-adopted by the next start. */
   async close(): Promise<void> {
+    await this.reconciler.close();
     this.stop.abort();
     if (this.keeper) clearInterval(this.keeper);
     await this.configTemplates.close();

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 
 import type { Plan } from '../plan/index.js';
 import { planStack } from '../plan/index.js';
+import type { DriftReport } from '../reconcile/index.js';
 import type { Registry } from '../registry/index.js';
 import type { Sealer } from '../secrets/index.js';
 import type { Store } from '../store/index.js';
@@ -48,6 +49,8 @@ export interface EngineParts {
   readonly proxyUrl: string;
   /** Key of the digests that stand in for hidden values in specs. */
   readonly hiddenKey: Uint8Array;
+  /** Scans for drift now (the reconciler's scan). */
+  drift(filter: { stack?: string }): Promise<DriftReport>;
   /** Builds the apply context with a progress sink for one operation. */
   applyContext(progress: (event: EngineEvent) => void): ApplyContext;
   /** Whether an instance takes traffic now, and its health as last seen. */
@@ -64,15 +67,39 @@ export class DroverEngine implements Engine {
 
   constructor(private readonly parts: EngineParts) {}
 
-  /** Runs `task` after every earlier operation on the same stack. */
-  private exclusive<T>(stack: string, task: () => Promise<T>): Promise<T> {
+  private readonly operations = new Map<string, number>();
+
+  /**
+   * Runs `task` after every earlier task on the same stack. The engine's own
+   * operations (apply, rollback, destroy) make the stack `busy` until they
+   * end; the reconciler's heals take turns without doing so.
+   */
+  exclusive<T>(stack: string, task: () => Promise<T>, operation = true): Promise<T> {
+    if (operation) this.operations.set(stack, (this.operations.get(stack) ?? 0) + 1);
+    const run = operation
+      ? () =>
+          task().finally(() => {
+            const left = (this.operations.get(stack) ?? 1) - 1;
+            if (left === 0) this.operations.delete(stack);
+            else this.operations.set(stack, left);
+          })
+      : task;
     const previous = this.locks.get(stack) ?? Promise.resolve();
-    const next = previous.then(task, task);
+    const next = previous.then(run, run);
     this.locks.set(
       stack,
       next.catch(() => undefined),
     );
     return next;
+  }
+
+  /** Whether an apply, rollback or destroy of the stack is queued or under way. */
+  busy(stack: string): boolean {
+    return this.operations.has(stack);
+  }
+
+  drift(filter: { stack?: string } = {}): Promise<DriftReport> {
+    return this.parts.drift(filter);
   }
 
   async compile(request: Omit<ApplyRequest, 'who'>): Promise<ResolvedStack> {

@@ -118,6 +118,10 @@ export class JobRunner {
     const runtime = await this.parts.runtime(p.runtime ?? 'process');
     const owner = `job:${stack}/${resource.name}`;
     const port = await this.parts.ports.allocate(owner);
+    this.active.set(
+      `${stack}/${resource.name}`,
+      (this.active.get(`${stack}/${resource.name}`) ?? 0) + 1,
+    );
     progress({
       type: 'progress',
       stack,
@@ -161,8 +165,19 @@ export class JobRunner {
       });
       return result;
     } finally {
+      const left = (this.active.get(`${stack}/${resource.name}`) ?? 1) - 1;
+      if (left === 0) this.active.delete(`${stack}/${resource.name}`);
+      else this.active.set(`${stack}/${resource.name}`, left);
       await this.parts.ports.release(port, owner);
     }
+  }
+
+  /** Jobs running now, by `stack/name`: their attempts are instances no instance record owns. */
+  private readonly active = new Map<string, number>();
+
+  /** Whether an instance with these labels is an attempt of a job that runs now. */
+  owns(labels: { stack: string; service: string }): boolean {
+    return this.active.has(`${labels.stack}/${labels.service}`);
   }
 
   async close(): Promise<void> {

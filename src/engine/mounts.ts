@@ -24,7 +24,7 @@ export async function materializeMounts(
   home: string,
   target: ServiceTarget,
   instance: string,
-  content: (resource: string) => string,
+  content: (resource: string) => Promise<string>,
 ): Promise<Mount[]> {
   const mounts: Mount[] = [];
   for (const v of target.props.volumes) {
@@ -42,7 +42,7 @@ export async function materializeMounts(
       runDir(home, instance),
       `${i}-${file.resource.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
     );
-    await writeFile(source, content(file.resource), { mode: file.mode });
+    await writeFile(source, await content(file.resource), { mode: file.mode });
     mounts.push({ source, target: file.path, readOnly: true });
   }
   return mounts;

@@ -7,6 +7,7 @@ import type { ResolvedResourceOf } from '../template/index.js';
 import { builtArtifact, revisionAad } from './apply.js';
 import type { ConfigTemplates } from './config-templates.js';
 import type { NewEvent } from './events.js';
+import { forgetInstance } from './forget.js';
 import type { JobRunner } from './jobs.js';
 import { readRecordedState } from './records.js';
 import type {
@@ -141,20 +142,12 @@ export async function recover(parts: RecoverParts): Promise<ApplyTarget[]> {
   return parts.books.targets.list();
 }
 
-/** An instance that no longer runs leaves every book: registry, records, its port, its mounts. */
 async function forget(
   parts: RecoverParts,
   record: InstanceRecord,
   type: 'instance.stopped' | 'instance.exited',
   message: string,
 ): Promise<void> {
-  await parts.registry.deregister({
-    stack: record.stack,
-    service: record.service,
-    instance: record.id,
-  });
-  await parts.books.instances.remove(record);
-  await parts.ports.release(record.port, record.id);
-  await parts.unmount(record.id);
+  await forgetInstance({ ...parts, instances: parts.books.instances }, record);
   parts.record({ type, stack: record.stack, resource: record.service, message });
 }

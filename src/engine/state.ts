@@ -1,5 +1,6 @@
 import type { RecordedState } from '../plan/index.js';
-import type { InstanceHandle, RuntimeKind } from '../runtime/index.js';
+import type { Fingerprint, InstanceHandle, RuntimeKind } from '../runtime/index.js';
+import type { Sealer } from '../secrets/index.js';
 import type { Store } from '../store/index.js';
 import type { Json } from '../template/index.js';
 
@@ -36,8 +37,15 @@ export class InstanceBook {
     await this.store.put(this.key(record), JSON.stringify(record));
   }
 
+  /** Removes the record and the fingerprint taken when the instance started. */
   async remove(record: { stack: string; service: string; id: string }): Promise<void> {
-    await this.store.delete(this.key(record));
+    await this.store.txn({
+      compare: [],
+      success: [
+        { type: 'delete', key: this.key(record) },
+        { type: 'delete', key: fingerprintKey(record) },
+      ],
+    });
   }
 
   async list(stack?: string, service?: string): Promise<InstanceRecord[]> {
@@ -49,6 +57,31 @@ export class InstanceBook {
           : `${INSTANCES}${stack}/${service}/`;
     const { kvs } = await this.store.range(prefix);
     return kvs.map((kv) => JSON.parse(kv.value) as InstanceRecord);
+  }
+}
+
+const fingerprintKey = (r: { stack: string; service: string; id: string }): string =>
+  `/fingerprints/${r.stack}/${r.service}/${r.id}`;
+
+/**
+ * What each instance was when it became ready (its runtime fingerprint),
+ * sealed: environment values may be secrets. Drift is any difference from it.
+ */
+export class FingerprintBook {
+  constructor(
+    private readonly store: Store,
+    private readonly sealer: Sealer,
+  ) {}
+
+  async put(record: InstanceRecord, fingerprint: Fingerprint): Promise<void> {
+    const key = fingerprintKey(record);
+    await this.store.put(key, this.sealer.sealJson(fingerprint, key));
+  }
+
+  async get(record: InstanceRecord): Promise<Fingerprint | undefined> {
+    const key = fingerprintKey(record);
+    const kv = await this.store.get(key);
+    return kv === undefined ? undefined : (this.sealer.openJson(kv.value, key) as Fingerprint);
   }
 }
 

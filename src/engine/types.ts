@@ -1,4 +1,5 @@
 import type { Plan } from '../plan/index.js';
+import type { DriftReport } from '../reconcile/index.js';
 import type { InstanceHandle, RuntimeKind } from '../runtime/index.js';
 import type { Json, ParameterInput } from '../template/index.js';
 
@@ -61,6 +62,13 @@ export interface EngineEvent {
     | 'instance.ready'
     | 'instance.stopped'
     | 'instance.exited'
+    | 'instance.unhealthy'
+    | 'instance.healed'
+    | 'instance.replaced'
+    | 'instance.orphan'
+    | 'revision.failed'
+    | 'drift.detected'
+    | 'reconcile.failed'
     | 'destroy'
     | 'job.succeeded'
     | 'job.failed'
@@ -195,6 +203,8 @@ export interface Engine {
     who: Actor,
     onProgress?: (event: EngineEvent) => void,
   ): Promise<ApplyResult>;
+  /** Instances (and rendered config files) that differ from what their revision started them as. */
+  drift(filter?: { stack?: string }): Promise<DriftReport>;
   /** Recorded events from `since` (exclusive), then, with `follow`, new ones as they happen. */
   events(options: {
     since?: number;

@@ -26,7 +26,20 @@ export interface ExchangeContext {
   replyRaw(res: ServerResponse, status: number, message: string): void;
   /** Called once when the exchange is over, whatever happened. */
   finished(exchange: Exchange): void;
+  /**
+   * Another backend for a request whose backend failed before answering, or
+   * undefined when there is none left to try. Calling the result sends it there.
+   */
+  retry(exchange: Exchange): (() => void) | undefined;
 }
+
+/**
+ * Methods that mean the same when sent twice (RFC 9110, 9.2.2). Without a
+ * body, such a request can go to another backend when the first one fails
+ * before answering (a backend killed mid-request, a keep-alive connection
+ * closed as the request went out), as nginx and HAProxy do.
+ */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /**
  * One request on its way through a backend and back: writes the request on
@@ -39,6 +52,10 @@ export class Exchange implements ConnectionUser, ResponseHandler {
   private bodySent: boolean;
   private response: ResponseHead | undefined;
   private readonly reader: ResponseReader;
+  /** Idempotent and without a body: may be sent again elsewhere while no answer came. */
+  private readonly replayable: boolean;
+  /** Backends this request already failed on (set by the proxy). */
+  tried: Set<Backend> | undefined;
   /** When the response head must have arrived (checked by the proxy's timer). */
   readonly deadline: number;
 
@@ -63,6 +80,7 @@ export class Exchange implements ConnectionUser, ResponseHandler {
         ? 'chunked'
         : headerValue(raw, 'content-length');
     this.bodySent = body === undefined || body === '0';
+    this.replayable = this.bodySent && IDEMPOTENT.has(req.method ?? '');
     connection.user = this;
     connection.socket.write(this.requestHead(body));
     if (!this.bodySent) this.sendBody(body === 'chunked');
@@ -170,6 +188,14 @@ export class Exchange implements ConnectionUser, ResponseHandler {
 
   private fail(message: string): void {
     if (this.done) return;
+    if (this.replayable && this.response === undefined && !this.res.headersSent) {
+      const again = this.ctx.retry(this);
+      if (again !== undefined) {
+        this.abandon();
+        again();
+        return;
+      }
+    }
     if (!this.res.headersSent) {
       this.ctx.replyRaw(this.res, 502, message);
       this.settle(502, false, message);
@@ -177,6 +203,16 @@ export class Exchange implements ConnectionUser, ResponseHandler {
       this.res.destroy();
       this.settle(this.response?.status ?? 502, false, message);
     }
+  }
+
+  /** Gives up this attempt without an answer: the request goes to another backend. */
+  private abandon(): void {
+    this.done = true;
+    this.backend.outstanding--;
+    this.unpause();
+    this.connection.user = undefined;
+    this.connection.socket.destroy();
+    this.ctx.finished(this);
   }
 
   private settle(status: number, reusable: boolean, error?: string): void {

@@ -298,6 +298,37 @@ describe('failures', () => {
     expect(other.seen).toHaveLength(0);
   });
 
+  it('sends an idempotent request without a body again elsewhere when its backend drops it unanswered', async () => {
+    let drops = 0;
+    const dropper = await backend('dropper', (req) => {
+      drops++;
+      req.socket.destroy();
+    });
+    const other = await backend('other');
+    const { proxy, port } = await proxyWith();
+    proxy.update(snapshot([route()], [endpoint(dropper), endpoint(other)]));
+    for (let i = 0; i < 6; i++) {
+      const reply = await send(port);
+      expect(reply.status).toBe(200);
+      expect(json(reply.body).backend).toBe('other');
+    }
+    expect(drops).toBeGreaterThan(0);
+    expect(other.seen).toHaveLength(6);
+  });
+
+  it('answers 502 when an idempotent request was dropped by every backend', async () => {
+    let drops = 0;
+    const dropper = await backend('dropper', (req) => {
+      drops++;
+      req.socket.destroy();
+    });
+    const { proxy, port } = await proxyWith();
+    proxy.update(snapshot([route()], [endpoint(dropper)]));
+    const reply = await send(port);
+    expect(reply.status).toBe(502);
+    expect(drops).toBe(1);
+  });
+
   it('answers 504 when a backend does not answer in time', async () => {
     const stuck = await backend('stuck', () => undefined);
     const { proxy, port } = await proxyWith({ responseTimeoutMs: 300 });

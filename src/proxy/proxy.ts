@@ -99,6 +99,14 @@ export class Proxy {
         if (this.current.get(exchange.req.socket) === exchange)
           this.current.delete(exchange.req.socket);
       },
+      retry: (exchange) => {
+        const pool = this.config.pools.get(exchange.route.pool);
+        const tried = exchange.tried ?? new Set<Backend>();
+        tried.add(exchange.backend);
+        if (pool?.select(tried) === undefined || exchange.res.destroyed) return undefined;
+        const { req, res, start, route, path, host } = exchange;
+        return () => this.forward({ req, res, start, route, path, host, tried }, pool);
+      },
     };
     // One timer for draining and response timeouts, not one per request.
     this.sweeper = setInterval(() => this.sweep(), 100);
@@ -276,6 +284,7 @@ export class Proxy {
         seriesOf(this.metrics, x.route, backend),
         this.options.responseTimeoutMs,
       );
+      exchange.tried = x.tried;
       this.inFlight.add(exchange);
       this.current.set(x.req.socket, exchange);
     });

@@ -65,6 +65,8 @@ export class ConfigTemplateRenderer {
   readonly #stop = new AbortController();
   readonly #trigger: Trigger;
   #latest: RegistrySnapshot | undefined;
+  /** sha256 of the text the destination last held when this renderer wrote or checked it. */
+  #written: string | undefined;
   /** sha256 of the text the reload command last succeeded for. */
   #reloaded: string | undefined;
   #failures = 0;
@@ -103,6 +105,19 @@ export class ConfigTemplateRenderer {
    * Stops following, cancels pending renders and retries, kills a running
    * reload, and settles once nothing of the renderer is left running.
    */
+  /**
+   * Whether the destination still holds what this renderer last wrote:
+   * `changed` or `deleted` when someone else changed it (drift), undefined
+   * when it does or nothing was written yet.
+   */
+  async drift(): Promise<'changed' | 'deleted' | undefined> {
+    const written = this.#written;
+    if (written === undefined) return undefined;
+    const current = await readCurrent(this.#options.destination);
+    if (current === undefined) return 'deleted';
+    return createHash('sha256').update(current).digest('hex') === written ? undefined : 'changed';
+  }
+
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#stop.abort();
@@ -164,11 +179,13 @@ export class ConfigTemplateRenderer {
         this.#tempsChecked = true;
       }
       if ((await readCurrent(destination)) === text) {
+        this.#written = sha256;
         this.#publish({ type: 'unchanged', revision, sha256 });
       } else {
         // Whatever the target last loaded, the file now differs from it.
         this.#reloaded = undefined;
         await writeFileAtomic(destination, text);
+        this.#written = sha256;
         this.#publish({ type: 'rendered', revision, sha256, bytes: Buffer.byteLength(text) });
       }
     } catch (error) {

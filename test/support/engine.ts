@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Daemon } from '../../src/engine/daemon.js';
+import type { ReconcilerOptions } from '../../src/engine/reconciler.js';
 import type { ApplyResult, EngineEvent } from '../../src/engine/types.js';
 
 /** A home, a copy of the test web app, and a daemon on ephemeral ports. */
@@ -24,7 +25,13 @@ export function copyWebapp(): string {
 }
 
 export async function startPlane(
-  options: { home?: string; dir?: string; drainTimeoutMs?: number; now?: () => Date } = {},
+  options: {
+    home?: string;
+    dir?: string;
+    drainTimeoutMs?: number;
+    now?: () => Date;
+    reconcile?: ReconcilerOptions;
+  } = {},
 ): Promise<TestPlane> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'drover-home-'));
   const dir = options.dir ?? copyWebapp();
@@ -36,6 +43,7 @@ export async function startPlane(
       drainTimeoutMs: options.drainTimeoutMs ?? 5000,
       onWarning: () => undefined,
       ...(options.now ? { now: options.now } : {}),
+      ...(options.reconcile ? { reconcile: options.reconcile } : {}),
     });
   let daemon = await start();
   const plane: TestPlane = {

@@ -11,10 +11,12 @@ import type {
   StackStatus,
 } from '../../engine/types.js';
 import type { Plan } from '../../plan/index.js';
+import type { DriftReport } from '../../reconcile/index.js';
 import { NotFoundError } from '../errors.js';
 
 import {
   convergedResult,
+  sampleDrift,
   sampleInstances,
   samplePlan,
   sampleRevisions,
@@ -48,6 +50,17 @@ export class FakeEngine implements Engine {
     this.recorded.push(full);
     this.changed.emit('event');
     return full;
+  }
+
+  async drift(filter: { stack?: string } = {}): Promise<DriftReport> {
+    this.calls.push({ method: 'drift', args: [filter] });
+    const report = sampleDrift();
+    return {
+      ...report,
+      instances: report.instances.filter(
+        (f) => filter.stack === undefined || f.stack === filter.stack,
+      ),
+    };
   }
 
   async plan(request: Omit<ApplyRequest, 'who'>): Promise<Plan> {

@@ -6,6 +6,7 @@ import type {
   StackStatus,
 } from '../../engine/types.js';
 import type { Plan } from '../../plan/index.js';
+import type { DriftReport } from '../../reconcile/index.js';
 
 /** What the FakeEngine answers: one stack `hello` with a service `web`. */
 export function samplePlan(stack: string): Plan {
@@ -127,3 +128,25 @@ export const sampleStackRevisions: StackRevisionInfo[] = [
     resources: { web: 'b'.repeat(64) },
   },
 ];
+
+export function sampleDrift(): DriftReport {
+  return {
+    instances: [
+      {
+        stack: 'hello',
+        service: 'web',
+        instance: 'web-0a1b2c3d4e',
+        revision: 'a'.repeat(64),
+        runtime: 'process',
+        changes: [
+          { field: 'file', path: 'server.js', kind: 'changed' },
+          { field: 'env', name: 'DEBUG', kind: 'added' },
+        ],
+        detectedAt: '2026-01-01T00:00:00.000Z',
+      },
+    ],
+    rendered: [],
+    scannedAt: '2026-01-01T00:00:01.000Z',
+    scanned: 2,
+  };
+}

@@ -158,6 +158,8 @@ export async function waitReady(
     }
     clearTimeout(timer);
     if (ready) {
+      // What it is now, healthy and fresh from its revision, is what drift is measured against.
+      await ctx.ready(record);
       ctx.progress({
         type: 'progress',
         stack: target.stack,

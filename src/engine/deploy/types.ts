@@ -4,7 +4,7 @@ import type { Mount } from '../../runtime/index.js';
 import type { InstanceArtifact } from '../../runtime/index.js';
 import type { ServiceProperties } from '../../template/index.js';
 import type { NewEvent } from '../events.js';
-import type { DeploymentBook, InstanceBook } from '../state.js';
+import type { DeploymentBook, InstanceBook, InstanceRecord } from '../state.js';
 import type { TrafficSwitch } from '../traffic.js';
 import type { Actor } from '../types.js';
 
@@ -37,6 +37,8 @@ export interface DeployContext {
   mounts(target: ServiceTarget, instance: string): Promise<Mount[]>;
   /** Undoes mounts() once the instance is gone (e.g. removes secret files). */
   unmount(instance: string): Promise<void>;
+  /** The instance passed its health check: its fingerprint is taken as the baseline for drift. */
+  ready(record: InstanceRecord): Promise<void>;
   progress(event: NewEvent): void;
   /** Test hook: a named point where a crash can be injected. */
   failpoint(name: string): void;

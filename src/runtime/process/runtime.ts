@@ -256,6 +256,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   async stop(handle: InstanceHandle, options: { readonly graceMs: number }): Promise<ExitStatus> {
+    this.payloads.delete(handle.id);
     const record = await this.records.read(handle.id);
     const own = this.children.get(handle.id);
     const alive =
@@ -457,16 +458,26 @@ export class ProcessRuntime implements Runtime {
     }
     const record = await this.records.read(handle.id);
     if (!record?.namespaced) return handle.pid;
+    // Finding it scans every process's environment: remember it while it lives (drift scans ask often).
+    const known = this.payloads.get(handle.id);
+    if (known !== undefined && (await isAlive(known.pid, known.startTime))) return known.pid;
     // unshare → (init) → command: the command is the first marked process whose argv is the record's command.
     const marked = [...(await pidsWithMarker(MARKERS.instance, handle.id)).keys()].sort(
       (a, b) => a - b,
     );
     for (const pid of marked) {
       const argv = await procCmdline(pid);
-      if (argv && argv.join('\0') === record.command.join('\0')) return pid;
+      const stat = await procStat(pid);
+      if (argv && stat && argv.join('\0') === record.command.join('\0')) {
+        this.payloads.set(handle.id, { pid, startTime: stat.startTime });
+        return pid;
+      }
     }
     return handle.pid;
   }
+
+  /** Instance id → the pid (and start time) of the process running its command. */
+  private readonly payloads = new Map<string, { pid: number; startTime: number }>();
 
   logs(handle: InstanceHandle, options: LogOptions = {}): AsyncIterable<LogLine> {
     return readLogs(this.logDir(handle.id), {
