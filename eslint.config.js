@@ -37,7 +37,13 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.mjs'],
+    ignores: ['src/ui/static/**'],
     languageOptions: { globals: globals.node },
+  },
+  {
+    // The dashboard's page: plain ES modules run by the browser.
+    files: ['src/ui/static/**/*.js'],
+    languageOptions: { globals: globals.browser },
   },
   prettier,
 );

@@ -142,6 +142,30 @@ describe('drover up examples/hello, then the CLI around it', () => {
       expect(statSync(row.dir ?? '/nonexistent').isDirectory()).toBe(true);
     }
     firstPids = rows.map((r) => r.pid ?? -1);
+
+    // What the instances wrote, merged, each line after its instance.
+    const logs = await finished(['logs', 'hello/web']);
+    expect(logs.err).toBe('');
+    expect(logs.status).toBe(0);
+    for (const row of rows) {
+      expect(logs.out).toContain(`${row.id} | listening on 127.0.0.1:${row.port}\n`);
+    }
+  });
+
+  it('makes a viewer token that reads but cannot change anything, then revokes it', async () => {
+    const created = await finished(['token', 'create', '--role', 'viewer', '-o', 'json']);
+    expect(created.status).toBe(0);
+    const { token, id } = JSON.parse(created.out) as { token: string; id: string };
+    const asViewer = { DROVER_TOKEN: token };
+    expect((await finished(['status'], asViewer)).status).toBe(0);
+    const refused = await finished(['destroy', 'hello', '--yes'], asViewer);
+    expect(refused.status).toBe(3);
+    expect(refused.err).toContain('this needs a deployer token');
+    const list = await finished(['token', 'list']);
+    expect(list.out).toContain(id);
+    expect(list.out).not.toContain(token);
+    expect((await finished(['token', 'revoke', id])).status).toBe(0);
+    expect((await finished(['status'], asViewer)).status).toBe(3);
   });
 
   it('applies a change through the daemon, then rolls it back', async () => {

@@ -87,10 +87,11 @@ describe('SIGKILL of the daemon in the middle of a deployment', () => {
         const runtime = await plane.daemon.runtime('process');
         const observed = (await runtime.list()).filter((o) => o.state === 'running');
         expect(observed.map((o) => o.handle.id).sort()).toEqual(records.map((r) => r.id).sort());
+        // Processes of this home only: other tests may run instances of a stack named web too.
         const marked = new Set(
-          [...(await pidsWithMarker('DROVER_STACK', 'web')).values()].map(
-            (env) => env['DROVER_INSTANCE'],
-          ),
+          [...(await pidsWithMarker('DROVER_STACK', 'web')).values()]
+            .filter((env) => env['HOME']?.startsWith(`${plane.home}/`))
+            .map((env) => env['DROVER_INSTANCE']),
         );
         expect([...marked].sort()).toEqual(records.map((r) => r.id).sort());
         expect(records.every((r) => r.state === 'running')).toBe(true);

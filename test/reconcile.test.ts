@@ -1,5 +1,6 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,7 +61,16 @@ function eventually(
   timeoutMs = 20_000,
   stack = 'web',
 ): Promise<EngineEvent> {
-  return until(`a ${type} event`, async () => (await events(type, stack)).find(test), timeoutMs);
+  return until(
+    `a ${type} event`,
+    async () => (await events(type, stack)).find(test),
+    timeoutMs,
+  ).catch(async (error: unknown) => {
+    // What did happen, for whoever reads the failure.
+    for await (const e of plane.daemon.engine.events({ stack }))
+      if (e.type !== 'progress') console.error(e.at, e.type, e.message);
+    throw error;
+  });
 }
 
 /** Two healthy, serving instances of the current revision (after a heal or a deploy). */
@@ -178,7 +188,8 @@ describe('orphans', () => {
 
 describe('jobs', () => {
   it('leaves a running job alone: its attempt has markers but no instance record', async () => {
-    const file = join(plane.dir, 'jobs.yaml');
+    // Its own directory: a file added to the web app's would change the web app's artifact.
+    const file = join(mkdtempSync(join(tmpdir(), 'drover-jobs-')), 'jobs.yaml');
     writeFileSync(
       file,
       [
@@ -251,7 +262,7 @@ describe('drift', () => {
 describe('drift of rendered config files', () => {
   it('reports a file a config template rendered, once changed by hand', async () => {
     // The stack has no endpoints: the rendered file is empty, and that is what Drover wrote.
-    const file = join(plane.dir, 'conf.yaml');
+    const file = join(mkdtempSync(join(tmpdir(), 'drover-conf-')), 'conf.yaml');
     writeFileSync(
       file,
       [
@@ -273,7 +284,7 @@ describe('drift of rendered config files', () => {
       who: 'test',
     });
     expect(result.status, result.error).toBe('converged');
-    const rendered = join(plane.dir, 'peers.txt');
+    const rendered = join(dirname(file), 'peers.txt');
     await until('the file to be rendered', async () => {
       try {
         return readFileSync(rendered, 'utf8') === '' || undefined;
@@ -290,36 +301,4 @@ describe('drift of rendered config files', () => {
     await eventually('drift.detected', (e) => e.message.includes('peers.txt'), 5000, 'conf');
     expect((await plane.daemon.engine.destroy('conf', 'test')).status).toBe('converged');
   }, 30_000);
-});
-
-describe('crash loops', () => {
-  it('marks a revision that keeps crashing as failed and rolls back to the one before', async () => {
-    const current = async (): Promise<string | undefined> =>
-      (await plane.daemon.engine.history('web', 'web')).find((r) => r.current)?.id;
-    const good = await current();
-    const result = await plane.apply({ version: '2', crash_after: '1500' });
-    expect(result.status).toBe('converged');
-    const crashing = await current();
-    expect(crashing).not.toBe(good);
-    const failed = await eventually(
-      'revision.failed',
-      (e) => e.data?.['revision'] === crashing,
-      30_000,
-    );
-    expect(failed.message).toContain('crash loop');
-    expect(failed.message).toContain(`rolling back to ${good?.slice(0, 12)}`);
-    await until(
-      'the previous revision back',
-      async () => {
-        const now = await settled();
-        return now.every((i) => i.revision === good) && now;
-      },
-      30_000,
-    );
-    expect((await get(plane.proxyPort)).body).toBe('version 1\n');
-    expect(await current()).toBe(good);
-    const history = await plane.daemon.engine.stackHistory('web');
-    expect(history[0]?.kind).toBe('rollback');
-    expect(history[0]?.createdBy).toBe('drover (reconcile)');
-  }, 60_000);
 });

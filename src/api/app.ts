@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 
 import type { Engine } from '../engine/types.js';
+import { dashboard } from '../ui/index.js';
 
 import type { ApiEnv, AuditEntry } from './auth.js';
 import { audited, authorize } from './auth.js';
@@ -32,6 +33,8 @@ export interface ApiOptions {
   readonly maxBodyBytes?: number;
   /** Keep-alives on idle streams (NDJSON and SSE); default 15 s. */
   readonly heartbeatMs?: number;
+  /** What `GET /metrics` serves (Prometheus text); without it, an empty exposition. */
+  readonly metrics?: () => Promise<string>;
 }
 
 /** The daemon's REST API: see README.md for the routes and their roles. */
@@ -61,6 +64,13 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
   });
 
   app.get('/healthz', (c) => c.json({ ok: true }));
+  // The dashboard's files hold no data: no token to load them, every API call the page makes sends one.
+  const ui = dashboard();
+  app.get('/', (c) => c.redirect('/ui/'));
+  app.get(
+    '/ui/*',
+    (c) => ui.respond(c.req.path) ?? reply(c, new NotFoundError(`no file ${c.req.path}`)),
+  );
   for (const route of routes) {
     app.on(
       route.method,
@@ -76,9 +86,11 @@ export function createApi(options: ApiOptions): Hono<ApiEnv> {
         };
         return route.handle(c, {
           engine: options.engine,
+          tokens: options.auth,
           failure,
           heartbeatMs: options.heartbeatMs,
           maxBodyBytes,
+          metrics: options.metrics,
         });
       },
     );

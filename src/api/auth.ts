@@ -1,12 +1,21 @@
 import type { MiddlewareHandler } from 'hono';
 
+import type { EngineEvent } from '../engine/types.js';
+
 import { ForbiddenError, UnauthenticatedError } from './errors.js';
 import type { Role, TokenInfo, TokenStore } from './tokens.js';
 import { roleAllows } from './tokens.js';
 
-/** What handlers find on the request context. */
+/** What a handler adds to its call's audit entry (what the path alone does not say). */
+export interface AuditNote {
+  readonly stack?: string;
+  /** For people, e.g. "created deployer token 1a2b… (ci)"; never a secret. */
+  readonly detail?: string;
+}
+
+/** What handlers find on the request context (`audit` only once a handler set it). */
 export interface ApiEnv {
-  Variables: { token: TokenInfo };
+  Variables: { token: TokenInfo; audit: AuditNote };
 }
 
 /** One mutating call, for the audit trail (the engine records it as an event). */
@@ -15,6 +24,29 @@ export interface AuditEntry {
   readonly method: string;
   readonly path: string;
   readonly status: number;
+  /** The stack it concerns: from the path, or for an apply from its body. */
+  readonly stack?: string;
+  readonly detail?: string;
+}
+
+/**
+ * The event an audit entry is recorded as: who (the token's name), what
+ * (method, path, status, the stack, a detail), when (the event's `at`).
+ */
+export function auditEvent(entry: AuditEntry): Omit<EngineEvent, 'seq' | 'at'> {
+  const what = `${entry.method} ${entry.path} → ${entry.status}`;
+  return {
+    type: 'audit',
+    who: entry.who,
+    ...(entry.stack === undefined ? {} : { stack: entry.stack }),
+    message: entry.detail === undefined ? what : `${what}: ${entry.detail}`,
+    data: {
+      method: entry.method,
+      path: entry.path,
+      status: entry.status,
+      ...(entry.detail === undefined ? {} : { detail: entry.detail }),
+    },
+  };
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -33,8 +65,9 @@ export function authorize(tokens: TokenStore, needs: Role): MiddlewareHandler<Ap
     }
     c.set('token', token);
     if (!roleAllows(token.role, needs)) {
+      const a = (role: Role): string => (role === 'admin' ? 'an' : 'a');
       throw new ForbiddenError(
-        `this needs a ${needs} token; '${token.name}' is a ${token.role} token`,
+        `this needs ${a(needs)} ${needs} token; '${token.name}' is ${a(token.role)} ${token.role} token`,
       );
     }
     await next();
@@ -54,6 +87,15 @@ export function audited(
     await next();
     const token = c.get('token') as TokenInfo | undefined;
     if (audit === undefined || token === undefined || c.req.method === 'GET') return;
-    audit({ who: token.name, method: c.req.method, path: c.req.path, status: c.res.status });
+    const note = (c.get('audit') as AuditNote | undefined) ?? {};
+    const stack = note.stack ?? c.req.param('stack');
+    audit({
+      who: token.name,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ...(stack === undefined ? {} : { stack }),
+      ...(note.detail === undefined ? {} : { detail: note.detail }),
+    });
   };
 }

@@ -40,6 +40,13 @@ export class ForbiddenError extends ApiError {
   }
 }
 
+/** The request cannot be done in the state things are in (e.g. a token revoking itself). */
+export class ConflictError extends ApiError {
+  constructor(message: string) {
+    super('CONFLICT', message);
+  }
+}
+
 export class PayloadTooLargeError extends ApiError {
   constructor(limit: number) {
     super('PAYLOAD_TOO_LARGE', `the request body is larger than ${limit} bytes`);

@@ -1,10 +1,12 @@
 export { adminTokenPath, ensureAdminToken } from './admin-token.js';
 export type { ApiLogEntry, ApiOptions } from './app.js';
 export { createApi } from './app.js';
-export type { ApiEnv, AuditEntry } from './auth.js';
+export type { ApiEnv, AuditEntry, AuditNote } from './auth.js';
+export { auditEvent } from './auth.js';
 export type { ErrorBody } from './errors.js';
 export {
   ApiError,
+  ConflictError,
   errorResponse,
   ForbiddenError,
   InvalidRequestError,
@@ -13,7 +15,9 @@ export {
   PayloadTooLargeError,
   UnauthenticatedError,
 } from './errors.js';
-export type { Route } from './routes.js';
+export type { OpenApiDocument } from './openapi.js';
+export { openApiDocument } from './openapi.js';
+export type { Route, RouteDeps, RouteOutput } from './routes.js';
 export { routes } from './routes.js';
 export type { ApiServer, ListenOptions } from './server.js';
 export { DEFAULT_API_HOST, DEFAULT_API_PORT, startApiServer } from './server.js';

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { ParameterInput } from '../template/index.js';
 
 import { InvalidRequestError, PayloadTooLargeError } from './errors.js';
+import { roles } from './tokens.js';
 
 /**
  * A stack, resource or service name in a path or query. Only a guard against
@@ -16,12 +17,17 @@ const name = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'not a vali
  * A parameter value. Text (as from `-p name=value`) is read as the parameter's
  * type; other JSON values (as from a --parameters file) are taken as they are.
  */
-const parameter = z.strictObject({ name: z.string().min(1), value: z.json() });
+export const jsonValue = z.json();
+const parameter = z.strictObject({
+  name: z.string().min(1),
+  value: jsonValue.describe("text is read as the parameter's type; other JSON is taken as it is"),
+});
 
 export const stackRequestBody = z.strictObject({
   file: z
     .string()
-    .refine(isAbsolute, 'must be an absolute path (the daemon does not share your directory)'),
+    .refine(isAbsolute, 'must be an absolute path (the daemon does not share your directory)')
+    .describe('the template, as an absolute path the daemon can read'),
   stack: name.optional(),
   parameters: z.array(parameter).default([]),
 });
@@ -36,6 +42,35 @@ export const driftQuery = z.object({ stack: name.optional() });
 const seq = z.coerce.number().int().nonnegative();
 export const eventsQuery = z.object({ since: seq.optional(), stack: name.optional() });
 export const lastEventId = seq.optional();
+
+export const endpointsQuery = instancesQuery;
+export const routesQuery = driftQuery;
+export const revisionPath = z.object({
+  stack: name,
+  resource: name,
+  revision: z.string().regex(/^[0-9a-f]{4,64}$/, 'not a revision id (or a prefix of 4 or more)'),
+});
+export const logsQuery = z.object({
+  follow: z.stringbool().optional().describe('keep the stream open for new lines (1 or true)'),
+  tail: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe("only the last N lines of each instance's history"),
+});
+
+/** A token's name is the actor of what it does: a short label, no spaces. */
+const tokenName = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.@:+-]{0,63}$/, 'letters, digits and _.@:+- (at most 64)');
+export const tokenCreateBody = z.strictObject({
+  role: z.enum(roles),
+  name: tokenName.optional().describe('default: the role and the start of the id'),
+});
+export const tokenPath = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a token id'),
+});
 
 export const serviceRollbackBody = z.strictObject({ to: z.string().min(1).optional() });
 export const stackRollbackBody = z.strictObject({ to: z.number().int().positive() });

@@ -91,3 +91,74 @@ export async function progressResponse(
     headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' },
   });
 }
+
+export interface LineStreamOptions {
+  /** Aborted when the stream ends for any reason: tells the source to stop. */
+  readonly stop: AbortController;
+  /** Aborts when the client goes away. */
+  readonly signal: AbortSignal;
+  readonly failure: (error: unknown) => ErrorBody;
+  /** An empty line this often while nothing is sent (default 15 s). */
+  readonly heartbeatMs?: number;
+}
+
+/**
+ * Values of an iteration as NDJSON, one per line as they come, with empty
+ * keep-alive lines while idle. It ends when the iteration does, with a last
+ * `{"error": …}` line if it fails; when the client goes away the source is
+ * told to stop (`stop`) and its iterator is returned.
+ */
+export function lineStream(values: AsyncIterable<unknown>, options: LineStreamOptions): Response {
+  const encoder = new TextEncoder();
+  const iterator = values[Symbol.asyncIterator]();
+  const onGone = (): void => options.stop.abort();
+  options.signal.addEventListener('abort', onGone, { once: true });
+  let heartbeat: NodeJS.Timeout | undefined;
+  let sent = false;
+  let ended = false;
+  const finish = (): void => {
+    ended = true;
+    clearInterval(heartbeat);
+    options.signal.removeEventListener('abort', onGone);
+    options.stop.abort();
+  };
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      heartbeat = setInterval(() => {
+        if (!sent && !ended) controller.enqueue(encoder.encode('\n'));
+        sent = false;
+      }, options.heartbeatMs ?? 15_000);
+    },
+    async pull(controller) {
+      let text: string;
+      let last = false;
+      try {
+        const next = await iterator.next();
+        if (next.done) last = true;
+        text = next.done ? '' : `${JSON.stringify(next.value)}\n`;
+      } catch (error) {
+        last = true;
+        // An iteration ended because the client went away is no failure.
+        text = options.stop.signal.aborted ? '' : `${JSON.stringify(options.failure(error))}\n`;
+      }
+      if (ended) return;
+      if (text !== '') {
+        sent = true;
+        controller.enqueue(encoder.encode(text));
+      }
+      if (last) {
+        finish();
+        controller.close();
+      }
+    },
+    cancel() {
+      finish();
+      // Not awaited: an iteration that ignores its signal must not hold the connection.
+      iterator.return?.().catch((error: unknown) => void options.failure(error));
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' },
+  });
+}

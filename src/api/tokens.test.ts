@@ -102,3 +102,14 @@ describe('ensureAdminToken', () => {
     }
   });
 });
+
+describe('TokenStore names and lookups', () => {
+  it('names a token after its role and id when not told, lists oldest first, finds by id', async () => {
+    const first = await tokens.create('deployer', undefined, 'alice');
+    expect(first.info.name).toBe(`deployer-${first.info.id.slice(0, 6)}`);
+    const second = await tokens.create('viewer', 'dash', 'alice');
+    expect((await tokens.list()).map((t) => t.id)).toEqual([first.info.id, second.info.id]);
+    expect(await tokens.get(second.info.id)).toEqual(second.info);
+    expect(await tokens.get('nope')).toBeUndefined();
+  });
+});

@@ -49,14 +49,22 @@ function digest(secret: string): Buffer {
 export class TokenStore {
   constructor(private readonly store: Store) {}
 
-  /** A new token; its secret is returned here and never again. */
-  async create(role: Role, name: string, by: string): Promise<{ token: string; info: TokenInfo }> {
+  /**
+   * A new token; its secret is returned here and never again. Without a
+   * name it is called after its role and id (`deployer-1a2b3c`).
+   */
+  async create(
+    role: Role,
+    name: string | undefined,
+    by: string,
+  ): Promise<{ token: string; info: TokenInfo }> {
     const token = `${SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
     for (;;) {
+      const id = randomBytes(8).toString('hex');
       const info: TokenInfo = {
-        id: randomBytes(8).toString('hex'),
+        id,
         role,
-        name,
+        name: name ?? `${role}-${id.slice(0, 6)}`,
         createdAt: new Date().toISOString(),
         createdBy: by,
       };
@@ -83,8 +91,15 @@ export class TokenStore {
     return found;
   }
 
+  /** Oldest first. */
   async list(): Promise<TokenInfo[]> {
     return (await this.records()).map(info);
+  }
+
+  async get(id: string): Promise<TokenInfo | undefined> {
+    const kv = await this.store.get(PREFIX + id);
+    const parsed = kv === undefined ? undefined : record.safeParse(safeJson(kv.value));
+    return parsed?.success ? info(parsed.data) : undefined;
   }
 
   /** True when a token was removed. */
@@ -94,8 +109,10 @@ export class TokenStore {
 
   private async records(): Promise<TokenRecord[]> {
     const { kvs } = await this.store.range(PREFIX);
+    // Oldest first: the store revision of each token's creation orders them exactly.
+    const created = [...kvs].sort((a, b) => a.createRevision - b.createRevision);
     // A record that does not parse is ignored: it cannot grant anything.
-    return kvs.flatMap((kv) => {
+    return created.flatMap((kv) => {
       const parsed = record.safeParse(safeJson(kv.value));
       return parsed.success ? [parsed.data] : [];
     });

@@ -59,12 +59,20 @@ export async function unpackArchive(
   const target = resolve(dest);
   if (await exists(target)) throw new UnpackError(`cannot unpack into ${target}: it exists`);
   const stream = typeof source === 'string' ? createReadStream(source) : source;
+  // Until extract() listens, an error of the source (a file that cannot be opened) must not go unheard.
+  let early: Error | undefined;
+  const hold = (error: Error): void => {
+    early ??= error;
+  };
+  stream.on('error', hold);
   let staging: string | undefined;
   try {
     await mkdir(dirname(target), { recursive: true });
     // mkdtemp makes it 0700: nothing else writes into it while we check paths.
     staging = await mkdtemp(join(dirname(target), `.${basename(target)}.unpack-`));
+    if (early !== undefined) throw early;
     const result = await extract(stream, staging, options);
+    stream.off('error', hold);
     await rename(staging, target).catch((error: unknown) => {
       throw new UnpackError(`cannot move the unpacked tree to ${target}`, { cause: error });
     });

@@ -3,11 +3,14 @@ import type {
   EngineEvent,
   InstanceInfo,
   RevisionInfo,
+  ServiceLogLine,
   StackRevisionInfo,
   StackStatus,
 } from '../engine/types.js';
+import type { StackGraph } from '../graph/index.js';
 import type { Plan } from '../plan/index.js';
 import type { DriftReport } from '../reconcile/index.js';
+import type { Endpoint, Route } from '../registry/index.js';
 
 import {
   ApiRequestError,
@@ -26,6 +29,15 @@ export interface StackRequestBody {
 }
 
 export type OnEvent = (event: EngineEvent) => void;
+
+/** A token as the daemon lists it (never its secret). */
+export interface TokenInfo {
+  readonly id: string;
+  readonly role: 'viewer' | 'deployer' | 'admin';
+  readonly name: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+}
 
 export interface ApiClientOptions {
   readonly baseUrl: string;
@@ -79,6 +91,10 @@ export class ApiClient {
     return this.json('GET', `/api/stacks/${enc(stack)}/history`);
   }
 
+  graph(stack: string): Promise<StackGraph> {
+    return this.json('GET', `/api/stacks/${enc(stack)}/graph`);
+  }
+
   rollbackService(
     stack: string,
     service: string,
@@ -95,6 +111,59 @@ export class ApiClient {
 
   events(filter: { since?: number; stack?: string }): Promise<EngineEvent[]> {
     return this.json('GET', `/api/events${query(filter)}`);
+  }
+
+  routes(filter: { stack?: string }): Promise<Route[]> {
+    return this.json('GET', `/api/routes${query(filter)}`);
+  }
+
+  endpoints(filter: { stack?: string; service?: string }): Promise<Endpoint[]> {
+    return this.json('GET', `/api/endpoints${query(filter)}`);
+  }
+
+  /** A new token: its secret is in this answer and never again. */
+  createToken(body: { role: string; name?: string }): Promise<TokenInfo & { token: string }> {
+    return this.json('POST', '/api/tokens', body);
+  }
+
+  tokens(): Promise<TokenInfo[]> {
+    return this.json('GET', '/api/tokens');
+  }
+
+  revokeToken(id: string): Promise<{ revoked: TokenInfo }> {
+    return this.json('DELETE', `/api/tokens/${enc(id)}`);
+  }
+
+  /**
+   * A service's output, merged across its instances; with `follow`, until
+   * `signal` aborts (a connection lost meanwhile is an error).
+   */
+  async *logs(
+    stack: string,
+    service: string,
+    options: { follow: boolean; tail?: number },
+    signal: AbortSignal,
+  ): AsyncGenerator<ServiceLogLine> {
+    const path = `/api/stacks/${enc(stack)}/services/${enc(service)}/logs${query({
+      follow: options.follow ? 1 : undefined,
+      tail: options.tail,
+    })}`;
+    const response = await this.send('GET', path, undefined, signal);
+    const body = this.body(response, 'application/x-ndjson');
+    try {
+      for await (const line of lines(body)) {
+        if (line.trim() === '') continue; // keep-alive
+        const item = this.parse(line) as { error?: unknown };
+        if (item.error !== undefined) throw streamError(item);
+        yield item as ServiceLogLine;
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      if (error instanceof ApiRequestError || error instanceof DaemonProtocolError) throw error;
+      throw new DaemonConnectionLostError(this.baseUrl, { cause: error });
+    }
+    // Without follow the daemon ends the stream; with it, only a daemon going away does.
+    if (options.follow && !signal.aborted) throw new DaemonConnectionLostError(this.baseUrl);
   }
 
   /** Recorded events after `since`, then live ones, until `signal` aborts or the daemon ends the stream. */

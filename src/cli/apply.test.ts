@@ -8,7 +8,7 @@ import type { TestDaemon } from '../api/testing/index.js';
 import { convergedResult, startTestDaemon } from '../api/testing/index.js';
 import { InvalidTemplateError } from '../engine/index.js';
 
-import { runCli } from './testing.js';
+import { runCli, screen } from './testing.js';
 
 let daemon: TestDaemon;
 let dir: string;
@@ -140,8 +140,42 @@ describe('drover apply', () => {
 
   it('colours progress only on a terminal without NO_COLOR', async () => {
     const args = ['apply', join(dir, 'hello'), '--yes'];
-    expect((await runCli(args, env(), true)).stdout).toContain('\u001b[');
-    expect((await runCli(args, { ...env(), NO_COLOR: '1' }, true)).stdout).not.toContain('\u001b[');
+    // SGR sequences (colour, bold); cursor movement of the live display is not colour.
+    // eslint-disable-next-line no-control-regex -- ESC is what is looked for
+    const sgr = /\u001b\[[0-9;]*m/;
+    expect((await runCli(args, env(), true)).stdout).toMatch(sgr);
+    expect((await runCli(args, { ...env(), NO_COLOR: '1' }, true)).stdout).not.toMatch(sgr);
+    expect((await runCli(args, env(), false)).stdout).not.toContain('\u001b[');
+  });
+
+  it('on a terminal, redraws one line per resource in place; failures stay on screen', async () => {
+    daemon.engine.script = async (emit) => {
+      emit({ resource: 'web', phase: 'starting', message: 'starting 1 instance' });
+      emit({ resource: 'web', phase: 'unhealthy', message: 'health check failed: HTTP 500' });
+      emit({ resource: 'web', phase: 'healthy', message: 'instance a1b2 is healthy' });
+      emit({ phase: 'done', message: 'hello converged' });
+      return convergedResult('hello');
+    };
+    const run = await runCli(
+      ['apply', join(dir, 'hello'), '--yes'],
+      { ...env(), NO_COLOR: '1' },
+      true,
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('\u001b[1A');
+    expect(screen(run.stdout)).toEqual([
+      'Plan for stack hello: 1 to create, 0 to replace, 0 to update, 0 to delete, 0 unchanged.',
+      '+ create  web  Drover::Service  new resource',
+      '    command: ["node","server.js"]',
+      // Written when `web` was the widest name, and kept as it was.
+      'web  unhealthy     health check failed: HTTP 500',
+      'web    healthy       instance a1b2 is healthy',
+      'hello  done          hello converged',
+      'Stack hello converged (stack revision 1).',
+      '',
+      'Outputs:',
+      'url = http://hello.localhost:8080/',
+    ]);
   });
 });
 

@@ -1,6 +1,15 @@
+import type { Logger } from 'pino';
+
 import type { ApiServer } from '../api/index.js';
-import { createApi, ensureAdminToken, startApiServer, TokenStore } from '../api/index.js';
+import {
+  auditEvent,
+  createApi,
+  ensureAdminToken,
+  startApiServer,
+  TokenStore,
+} from '../api/index.js';
 import { Daemon } from '../engine/daemon.js';
+import { logEvent, logRequest } from '../observe/index.js';
 
 export interface ControlPlaneOptions {
   readonly home: string;
@@ -9,6 +18,8 @@ export interface ControlPlaneOptions {
   readonly onWarning?: (message: string) => void;
   /** Failures of the API's own (status 500), with their stacks. */
   readonly onError?: (message: string) => void;
+  /** The daemon's structured log: start and stop, every event, every API request. */
+  readonly log?: Logger;
 }
 
 export interface ControlPlane {
@@ -31,10 +42,19 @@ export function parseListen(value: string): { host: string; port: number } {
  * CLI on this machine; nothing can be had over the network without a token.
  */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const { log } = options;
   const daemon = await Daemon.start({
     home: options.home,
     proxy: options.proxy,
-    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    ...(log || options.onWarning
+      ? {
+          onWarning: (message: string) => {
+            log?.warn(message);
+            options.onWarning?.(message);
+          },
+        }
+      : {}),
+    ...(log ? { onEvent: (event) => logEvent(log, event) } : {}),
   });
   try {
     const tokens = new TokenStore(daemon.store);
@@ -42,7 +62,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const app = createApi({
       engine: daemon.engine,
       auth: tokens,
+      metrics: () => daemon.metrics.render(),
       log: (entry) => {
+        if (log) logRequest(log, entry);
         if (entry.error === undefined) return;
         const detail =
           entry.error instanceof Error
@@ -50,20 +72,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
             : String(entry.error);
         options.onError?.(`${entry.method} ${entry.path} → ${entry.status}: ${detail}`);
       },
-      audit: (entry) =>
-        void daemon.events.record({
-          type: 'audit',
-          who: entry.who,
-          message: `${entry.method} ${entry.path} → ${entry.status}`,
-        }),
+      audit: (entry) => void daemon.events.record(auditEvent(entry)),
     });
     const api = await startApiServer(app, options.api);
+    log?.info(
+      { home: options.home, api: api.address.url, proxy: daemon.proxyUrl },
+      `control plane started: API on ${api.address.url}, proxy on ${daemon.proxyUrl}`,
+    );
     return {
       daemon,
       api,
       close: async () => {
         await api.close();
         await daemon.close();
+        log?.info('control plane stopped; instances keep running');
       },
     };
   } catch (error) {

@@ -65,6 +65,8 @@ const exitByApiCode: Record<string, number> = {
   TEMPLATE_INVALID: exitCodes.invalid,
   NOT_FOUND: exitCodes.invalid,
   PAYLOAD_TOO_LARGE: exitCodes.invalid,
+  // Refused as things stand (a token revoking itself); nothing changed.
+  CONFLICT: exitCodes.invalid,
   UNAUTHENTICATED: exitCodes.environment,
   FORBIDDEN: exitCodes.environment,
 };

@@ -45,3 +45,35 @@ export async function runCli(
   await new Promise((resolve) => setImmediate(resolve));
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
+
+/**
+ * What a terminal shows after `text` is written to it: the lines, with the
+ * cursor movement the live progress uses (CR, cursor up, erase line) played
+ * and colour codes dropped. Trailing empty lines are left out.
+ */
+export function screen(text: string): string[] {
+  const lines: string[] = [''];
+  let row = 0;
+  let col = 0;
+  // eslint-disable-next-line no-control-regex -- terminal escapes are what is parsed
+  const tokens = text.match(/\u001b\[[0-9;]*[A-Za-z]|\r|\n|[^\u001b\r\n]+/g) ?? [];
+  for (const token of tokens) {
+    if (token === '\n') {
+      row += 1;
+      col = 0;
+      lines[row] ??= '';
+    } else if (token === '\r') {
+      col = 0;
+    } else if (token.startsWith('\u001b[')) {
+      const n = Number(token.slice(2, -1) || 1);
+      if (token.endsWith('A')) row = Math.max(0, row - n);
+      else if (token.endsWith('K')) lines[row] = '';
+    } else {
+      const current = lines[row] ?? '';
+      lines[row] = current.slice(0, col).padEnd(col) + token + current.slice(col + token.length);
+      col += token.length;
+    }
+  }
+  while (lines.length > 0 && lines.at(-1) === '') lines.pop();
+  return lines;
+}

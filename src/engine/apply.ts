@@ -102,7 +102,13 @@ export async function applyStack(
   }));
   const changes = plan.actions.filter((a) => a.action !== 'noop');
   if (changes.length === 0 && kind === 'apply') {
-    ctx.progress({ type: 'apply.converged', stack, who, message: `${stack}: nothing to change` });
+    ctx.progress({
+      type: 'apply.converged',
+      stack,
+      who,
+      message: `${stack}: nothing to change`,
+      data: { kind },
+    });
     return { stack, status: 'unchanged', plan, outputs };
   }
   // The desired state survives a crash: a restarted daemon converges to it.
@@ -197,6 +203,7 @@ export async function applyStack(
       who,
       phase: 'failed',
       message: `${kind} of ${stack} failed: ${error}`,
+      data: { kind },
     });
     return { stack, status: 'failed', plan, error, outputs };
   }
@@ -218,7 +225,7 @@ export async function applyStack(
     who,
     phase: 'done',
     message: `${stack} converged (stack revision ${stackRevision})`,
-    data: { stackRevision },
+    data: { stackRevision, kind },
   });
   return { stack, status: 'converged', stackRevision, plan, outputs };
 }

@@ -1,5 +1,6 @@
 import type { ArtifactStore } from '../artifact/index.js';
 import { openArtifactStore } from '../artifact/index.js';
+import { DroverMetrics } from '../observe/index.js';
 import { followRegistry, Proxy } from '../proxy/index.js';
 import type { RegistrySnapshot } from '../registry/index.js';
 import { Registry } from '../registry/index.js';
@@ -59,6 +60,10 @@ export interface DaemonOptions {
   readonly failpoint?: string;
   /** The reconcile loop's timings and thresholds (defaults suit production). */
   readonly reconcile?: ReconcilerOptions;
+  /** Told about every event the daemon records, from the first (the daemon's log). */
+  readonly onEvent?: (event: EngineEvent) => void;
+  /** Process and Node.js metrics on /metrics (default true). */
+  readonly processMetrics?: boolean;
 }
 
 /**
@@ -71,11 +76,14 @@ export class Daemon {
   readonly proxy: Proxy;
   readonly registry: Registry;
   readonly events: EventLog;
+  /** What `/metrics` serves: this daemon's own Prometheus registry. */
+  readonly metrics: DroverMetrics;
   private readonly runtimes = new Map<RuntimeKind, Promise<Runtime>>();
   private readonly health = new Map<string, InstanceInfo['health']>();
   private picture: RegistrySnapshot = { revision: 0, endpoints: [], routes: [] };
   private readonly stop = new AbortController();
   private keeper: NodeJS.Timeout | undefined;
+  private keeping = false;
   private readonly deployContext: DeployContext;
   readonly configTemplates: ConfigTemplates;
   readonly jobs: JobRunner;
@@ -101,6 +109,16 @@ export class Daemon {
     this.proxy = proxy;
     this.registry = new Registry(store);
     this.events = new EventLog(store);
+    this.metrics = new DroverMetrics(
+      {
+        instances: () => this.engine.instances(),
+        driftFindings: () => this.reconciler.driftFindings(),
+        proxy: () => proxy.metrics.snapshot(),
+      },
+      { processMetrics: options.processMetrics ?? true },
+    );
+    this.events.listen((event) => this.metrics.event(event));
+    if (options.onEvent) this.events.listen(options.onEvent);
     this.configTemplates = new ConfigTemplates({
       registry: this.registry,
       home: options.home,
@@ -128,6 +146,7 @@ export class Daemon {
       applyContext: (progress) => this.applyContext(ports, progress),
       health: (instance) => this.instanceHealth(instance),
       drift: (filter) => this.reconciler.scanDrift(filter),
+      runtime: (kind) => this.runtime(kind),
     });
     this.reconciler = new Reconciler(
       {
@@ -139,12 +158,14 @@ export class Daemon {
         deploy: this.deployContext,
         openRuntimes: () => this.openRuntimes(),
         busy: (stack) => this.engine.busy(stack),
+        generation: () => this.engine.generation(),
         exclusive: (stack, task) => this.engine.exclusive(stack, task, false),
         rollback: (stack, service, to) =>
           this.engine.rollbackService(stack, service, { to, who: 'drover (reconcile)' }),
         health: this.health,
         ownedElsewhere: (labels) => this.jobs.owns(labels),
         renderedDrift: () => this.configTemplates.drift(),
+        onPass: (seconds) => this.metrics.reconcilePass(seconds),
         record: (e) => void this.events.record(e),
       },
       options.reconcile,
@@ -245,7 +266,14 @@ export class Daemon {
           }),
         );
     }
-    this.keeper = setInterval(() => void this.finishKeeps(), 1000);
+    this.keeper = setInterval(() => {
+      // A drain can outlast the interval: one round at a time.
+      if (this.keeping) return;
+      this.keeping = true;
+      void this.finishKeeps().finally(() => {
+        this.keeping = false;
+      });
+    }, 1000);
     this.keeper.unref();
     await this.reconciler.start();
   }
@@ -295,10 +323,23 @@ export class Daemon {
               snapshots: this.artifacts,
               ...(this.options.onWarning ? { onWarning: this.options.onWarning } : {}),
             });
-      runtime.catch(() => this.runtimes.delete(kind));
+      runtime.then(
+        (opened) => void this.countRuntime(opened),
+        () => this.runtimes.delete(kind),
+      );
       this.runtimes.set(kind, runtime);
     }
     return runtime;
+  }
+
+  /** Starts and exits, for the metrics (subscribed before anyone can start an instance on it). */
+  private async countRuntime(runtime: Runtime): Promise<void> {
+    try {
+      for await (const event of runtime.events(this.stop.signal))
+        this.metrics.runtimeEvent(runtime.kind, event);
+    } catch (error) {
+      if (!this.stop.signal.aborted) this.options.onWarning?.(`runtime events: ${String(error)}`);
+    }
   }
 
   private makeDeployContext(

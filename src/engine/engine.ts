@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 
+import type { ServiceFacts, StackGraph } from '../graph/index.js';
+import { buildGraph } from '../graph/index.js';
 import type { Plan } from '../plan/index.js';
 import { planStack } from '../plan/index.js';
 import type { DriftReport } from '../reconcile/index.js';
-import type { Registry } from '../registry/index.js';
+import type { Endpoint, Registry, Route } from '../registry/index.js';
+import type { Runtime, RuntimeKind } from '../runtime/index.js';
 import type { Sealer } from '../secrets/index.js';
 import type { Store } from '../store/index.js';
 import type { Json, ResolvedResource, ResolvedStack } from '../template/index.js';
@@ -14,6 +17,7 @@ import type { ApplyContext } from './apply.js';
 import { applyStack, revisionAad } from './apply.js';
 import { InvalidTemplateError, NotFoundError } from './errors.js';
 import type { EventLog } from './events.js';
+import { serviceLogs } from './logs.js';
 import { readRecordedState } from './records.js';
 import { locateStack } from './stack-file.js';
 import type {
@@ -31,6 +35,8 @@ import type {
   EngineEvent,
   InstanceInfo,
   RevisionInfo,
+  ServiceLogLine,
+  ServiceLogOptions,
   StackRevisionInfo,
   StackStatus,
 } from './types.js';
@@ -55,6 +61,8 @@ export interface EngineParts {
   applyContext(progress: (event: EngineEvent) => void): ApplyContext;
   /** Whether an instance takes traffic now, and its health as last seen. */
   health(instance: string): { serving: boolean; health: InstanceInfo['health'] };
+  /** The runtime of a kind (for reading instance logs). */
+  runtime(kind: RuntimeKind): Promise<Runtime>;
 }
 
 /**
@@ -75,13 +83,17 @@ export class DroverEngine implements Engine {
    * end; the reconciler's heals take turns without doing so.
    */
   exclusive<T>(stack: string, task: () => Promise<T>, operation = true): Promise<T> {
-    if (operation) this.operations.set(stack, (this.operations.get(stack) ?? 0) + 1);
+    if (operation) {
+      this.operations.set(stack, (this.operations.get(stack) ?? 0) + 1);
+      this.bump();
+    }
     const run = operation
       ? () =>
           task().finally(() => {
             const left = (this.operations.get(stack) ?? 1) - 1;
             if (left === 0) this.operations.delete(stack);
             else this.operations.set(stack, left);
+            this.bump();
           })
       : task;
     const previous = this.locks.get(stack) ?? Promise.resolve();
@@ -91,6 +103,20 @@ export class DroverEngine implements Engine {
       next.catch(() => undefined),
     );
     return next;
+  }
+
+  private generationCount = 0;
+
+  private bump(): void {
+    this.generationCount++;
+  }
+
+  /**
+   * Changes whenever an operation on any stack is queued or ends: facts
+   * gathered while it changed may be stale (the reconciler's check).
+   */
+  generation(): number {
+    return this.generationCount;
   }
 
   /** Whether an apply, rollback or destroy of the stack is queued or under way. */
@@ -256,6 +282,34 @@ export class DroverEngine implements Engine {
     return revisions.map((r) => publicRevision(r, r.id === current));
   }
 
+  async graph(stack: string): Promise<StackGraph> {
+    const latest = await this.parts.stackRevisions.latest(stack);
+    if (latest === undefined || Object.keys(latest.resources).length === 0)
+      throw new NotFoundError(`no stack named ${stack}`);
+    const recorded = Object.entries(latest.recorded.resources);
+    const instances = await this.instances({ stack });
+    const facts = new Map<string, ServiceFacts>();
+    for (const [name, r] of recorded) {
+      if (r.type !== 'Drover::Service') continue;
+      const deployment = await this.parts.deployments.get(stack, name);
+      facts.set(name, {
+        desired: Number(r.spec['replicas'] ?? 0),
+        instances: instances.filter((i) => i.service === name),
+        ...(deployment
+          ? {
+              deployment: {
+                strategy: deployment.strategy,
+                phase: deployment.phase,
+                to: deployment.to,
+              },
+            }
+          : {}),
+      });
+    }
+    const resources = recorded.map(([name, r]) => ({ name, ...r }));
+    return buildGraph(stack, resources, facts);
+  }
+
   async stackHistory(stack: string): Promise<StackRevisionInfo[]> {
     const list = await this.parts.stackRevisions.list(stack);
     if (list.length === 0) throw new NotFoundError(`no stack named ${stack}`);
@@ -382,6 +436,23 @@ export class DroverEngine implements Engine {
     return (async function* () {
       for (const e of await log.list(options)) yield e;
     })();
+  }
+
+  logs(
+    stack: string,
+    service: string,
+    options: ServiceLogOptions = {},
+  ): Promise<AsyncIterable<ServiceLogLine>> {
+    return serviceLogs(this.parts, stack, service, options);
+  }
+
+  async routes(filter: { stack?: string } = {}): Promise<Route[]> {
+    return [...(await this.parts.registry.snapshot(filter.stack)).routes];
+  }
+
+  async endpoints(filter: { stack?: string; service?: string } = {}): Promise<Endpoint[]> {
+    const { endpoints } = await this.parts.registry.snapshot(filter.stack);
+    return endpoints.filter((e) => filter.service === undefined || e.service === filter.service);
   }
 }
 

@@ -15,6 +15,7 @@ export type NewEvent = Omit<EngineEvent, 'seq' | 'at'>;
 export class EventLog {
   private counter = 0;
   private writes = 0;
+  private readonly listeners = new Set<(event: EngineEvent) => void>();
 
   constructor(private readonly store: Store) {}
 
@@ -24,7 +25,19 @@ export class EventLog {
     const key = `${PREFIX}${Date.now().toString().padStart(15, '0')}-${process.pid}-${(this.counter++).toString().padStart(8, '0')}`;
     const { revision } = await this.store.put(key, JSON.stringify({ ...event, at }));
     if (++this.writes % 500 === 0) void this.prune();
-    return { ...event, at, seq: revision };
+    const recorded = { ...event, at, seq: revision };
+    for (const listener of this.listeners) listener(recorded);
+    return recorded;
+  }
+
+  /**
+   * Calls `listener` with every event this process records, once it is
+   * written (the daemon's metrics and log; readers elsewhere use `follow`).
+   * A listener must not throw. Returns the function that removes it.
+   */
+  listen(listener: (event: EngineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Recorded events after `since` (exclusive), oldest first. */

@@ -58,6 +58,8 @@ export interface ReconcilerParts {
   openRuntimes(): Promise<Runtime[]>;
   /** Whether an apply, rollback or destroy of the stack is under way. */
   busy(stack: string): boolean;
+  /** Changes whenever such an operation is queued or ends, on any stack (see DroverEngine.generation). */
+  generation(): number;
   /** Runs `task` in turn with the engine's operations on the stack. */
   exclusive<T>(stack: string, task: () => Promise<T>): Promise<T>;
   /** Rolls a service back to an earlier revision (through the engine, like `drover rollback`). */
@@ -69,6 +71,8 @@ export interface ReconcilerParts {
   /** Drift of files rendered by config templates. */
   renderedDrift(): Promise<RenderedDrift[]>;
   record(event: NewEvent): void;
+  /** Told how long each pass took to gather the facts and decide (the daemon's metrics). */
+  onPass?(seconds: number): void;
 }
 
 /** When the service declares no health check, a running instance is unhealthy once PORT refuses 3 times in a row. */
@@ -82,6 +86,9 @@ const WATCH_HEALTH: HealthCheckSpec = {
 };
 
 const WHO = 'drover (reconcile)';
+
+/** Why a heal started a fresh instance (`instance.healed` events carry it as `data.reason`). */
+type HealReason = 'exited' | 'missing' | 'unhealthy' | 'drift';
 
 interface Declared {
   readonly stack: string;
@@ -113,6 +120,8 @@ export class Reconciler {
     { revision: string; at: number[]; crashes: number[] }
   >();
   private readonly healing = new Map<string, number>();
+  /** Per service, why its instances were lost (exited, missing), oldest first: the reason of the heals that follow. */
+  private readonly lost = new Map<string, HealReason[]>();
   private readonly replacing = new Set<string>();
   /** Instances forgotten already: a pass that read the records before that must not forget them twice. */
   private readonly gone = new Set<string>();
@@ -182,19 +191,25 @@ export class Reconciler {
         continue;
       }
       this.dirty = false;
-      this.running = this.pass().catch((error: unknown) => {
-        if (!this.stop.signal.aborted)
-          this.parts.record({
-            type: 'reconcile.failed',
-            message: `reconcile pass failed: ${(error as Error).message}`,
-          });
-      });
+      const started = performance.now();
+      this.running = this.pass().then(
+        () => this.parts.onPass?.((performance.now() - started) / 1000),
+        (error: unknown) => {
+          if (!this.stop.signal.aborted)
+            this.parts.record({
+              type: 'reconcile.failed',
+              message: `reconcile pass failed: ${(error as Error).message}`,
+            });
+        },
+      );
       await this.running;
     }
   }
 
   /** One pass: gather the facts, decide, act (actions run in the background, tracked). */
   private async pass(): Promise<void> {
+    // An apply that starts or ends while the facts are gathered makes them a mix of before and after.
+    const generation = this.parts.generation();
     const runtimes = await this.parts.openRuntimes();
     for (const runtime of runtimes) this.subscribe(runtime);
     // Records first, then what runs: every instance a record calls running was started before the list.
@@ -240,7 +255,11 @@ export class Reconciler {
       orphans: [...this.orphans.values()],
       settings: this.settings,
     });
-    this.act(decisions, records, declared);
+    if (this.parts.generation() !== generation) {
+      this.poke();
+      return;
+    }
+    this.act(decisions, records, declared, generation);
   }
 
   private serviceView(d: Declared & { previous?: string }): ServiceView {
@@ -451,13 +470,16 @@ export class Reconciler {
     decisions: readonly Decision[],
     records: readonly InstanceRecord[],
     declared: readonly Declared[],
+    generation: number,
   ): void {
     const byId = new Map(records.map((r) => [r.id, r]));
-    const groups = new Map<string, (() => Promise<unknown>)[]>();
-    const inTurn = (stack: string, job: () => Promise<unknown>): void => {
+    /** A job, and what undoes its bookkeeping when it does not run. */
+    type Job = { run: () => Promise<unknown>; undo: () => void };
+    const groups = new Map<string, Job[]>();
+    const inTurn = (stack: string, run: () => Promise<unknown>, undo: () => void): void => {
       let group = groups.get(stack);
       if (group === undefined) groups.set(stack, (group = []));
-      group.push(job);
+      group.push({ run, undo });
     };
     for (const d of decisions) {
       switch (d.kind) {
@@ -466,13 +488,23 @@ export class Reconciler {
           if (record === undefined || this.replacing.has(record.id) || this.gone.has(record.id))
             break;
           this.replacing.add(record.id);
-          inTurn(d.stack, () => this.forget(record, d.reason));
+          this.noteLost(record, declared);
+          inTurn(
+            d.stack,
+            () => this.forget(record, d.reason),
+            () => this.replacing.delete(record.id),
+          );
           break;
         }
         case 'start':
           for (let i = 0; i < d.count; i++) {
             this.countHealing(d, +1);
-            inTurn(d.stack, () => this.heal(d, records));
+            const cause = this.lost.get(`${d.stack}/${d.service}`)?.shift() ?? 'missing';
+            inTurn(
+              d.stack,
+              () => this.heal({ ...d, cause }, records),
+              () => this.countHealing(d, -1),
+            );
           }
           break;
         case 'replace': {
@@ -480,14 +512,25 @@ export class Reconciler {
           if (record === undefined || this.replacing.has(record.id)) break;
           this.replacing.add(record.id);
           this.countHealing(d, +1);
-          inTurn(d.stack, () => this.replace(record, d.reason, records));
+          inTurn(
+            d.stack,
+            () => this.replace(record, d.reason, records),
+            () => {
+              this.replacing.delete(record.id);
+              this.countHealing(d, -1);
+            },
+          );
           break;
         }
         case 'retire': {
           const record = byId.get(d.instance);
           if (record === undefined || this.replacing.has(record.id)) break;
           this.replacing.add(record.id);
-          inTurn(d.stack, () => this.retire(record, d.reason));
+          inTurn(
+            d.stack,
+            () => this.retire(record, d.reason),
+            () => this.replacing.delete(record.id),
+          );
           break;
         }
         case 'stop-orphan':
@@ -505,9 +548,28 @@ export class Reconciler {
     }
     for (const [stack, jobs] of groups) {
       this.track(
-        this.parts.exclusive(stack, () => Promise.all(jobs.map((job) => this.report(job())))),
+        this.parts.exclusive(stack, async () => {
+          // An apply, rollback or destroy ran in between: decide again from fresh facts.
+          if (this.parts.generation() !== generation) {
+            for (const job of jobs) job.undo();
+            this.poke();
+            return;
+          }
+          await Promise.all(jobs.map((job) => this.report(job.run())));
+        }),
       );
     }
+  }
+
+  /** A lost instance of a service's current revision is healed next; its reason goes with the heal. */
+  private noteLost(record: InstanceRecord, declared: readonly Declared[]): void {
+    const current = declared.find((d) => d.stack === record.stack && d.service === record.service);
+    if (current?.revision !== record.revision) return;
+    const key = `${record.stack}/${record.service}`;
+    const reasons = this.lost.get(key) ?? [];
+    reasons.push(this.observed.get(record.id)?.instance.state === 'exited' ? 'exited' : 'missing');
+    // Only as many as the heals that can follow.
+    this.lost.set(key, reasons.slice(-(current.replicas + current.maxSurge)));
   }
 
   private countHealing(d: { stack: string; service: string }, by: number): void {
@@ -539,7 +601,9 @@ export class Reconciler {
           : ` (${exit.exitCode !== null ? `code ${exit.exitCode}` : (exit.signal ?? exit.note ?? 'exit status unknown')}${exit.oomKilled ? ', out of memory' : ''})`;
       this.noteFailure(record, exit !== undefined && !killedFromOutside(exit));
       this.parts.health.delete(record.id);
-      await forgetInstance(this.parts.deploy, record, seen?.runtime);
+      // Stopped through its runtime even when the list did not show it: never leave a process behind a forgotten record.
+      const runtime = seen?.runtime ?? (await this.parts.deploy.runtime(record.runtime));
+      await forgetInstance(this.parts.deploy, record, runtime);
       this.gone.add(record.id);
       this.observed.delete(record.id);
       this.drifted.delete(record.id);
@@ -558,7 +622,7 @@ export class Reconciler {
 
   /** A fresh instance of the service's current revision, registered once healthy (counted in `healing` by the caller). */
   private async heal(
-    d: { stack: string; service: string; revision: string; reason: string },
+    d: { stack: string; service: string; revision: string; reason: string; cause: HealReason },
     records: readonly InstanceRecord[],
   ): Promise<InstanceRecord> {
     try {
@@ -596,7 +660,7 @@ export class Reconciler {
         stack: d.stack,
         resource: d.service,
         message: `started ${record.id} in ${ms} ms: ${d.reason}`,
-        data: { instance: record.id, revision: d.revision, ms },
+        data: { instance: record.id, revision: d.revision, ms, reason: d.cause },
       });
       return record;
     } finally {
@@ -626,7 +690,7 @@ export class Reconciler {
         reason === 'drift'
           ? `${record.id} drifted (${finding?.changes.map(describeChange).join('; ') ?? 'changed'})`
           : `${record.id} is unhealthy`;
-      const fresh = await this.heal({ ...record, reason: why }, records);
+      const fresh = await this.heal({ ...record, reason: why, cause: reason }, records);
       const target = await this.target(record.stack, record.service, record.revision);
       await drainAndStop(this.parts.deploy, record, [record], target.props.stop_grace);
       this.parts.health.delete(record.id);
@@ -717,6 +781,8 @@ export class Reconciler {
       (r) => r.state === 'running' && r.handle !== undefined,
     );
     const found: DriftFinding[] = [];
+    let scanned = 0;
+    const unreadable: string[] = [];
     const runtimes = new Map<RuntimeKind, Runtime>();
     for (const runtime of await this.parts.openRuntimes()) runtimes.set(runtime.kind, runtime);
     const at = new Date().toISOString();
@@ -728,9 +794,13 @@ export class Reconciler {
         let actual;
         try {
           actual = await runtime.inspect(r.handle as InstanceHandle);
-        } catch {
-          return; // It stopped meanwhile: the loop heals it.
+        } catch (error) {
+          // It stopped meanwhile (the loop heals it), or it could not be looked at: not scanned.
+          if ((error as { code?: string }).code !== 'RUNTIME_INSTANCE_NOT_FOUND')
+            unreadable.push(`${r.id}: ${(error as Error).message}`);
+          return;
         }
+        scanned++;
         if (expected === undefined) {
           // Adopted from a daemon that took no fingerprint: from now on this one counts.
           await this.fingerprints.put(r, actual);
@@ -786,7 +856,17 @@ export class Reconciler {
       for (const key of this.renderedSeen) if (!current.has(key)) this.renderedSeen.delete(key);
     }
     if (found.length > 0) this.poke();
-    return { instances: found, rendered, scannedAt: at, scanned: records.length };
+    if (unreadable.length > 0)
+      this.parts.record({
+        type: 'reconcile.failed',
+        message: `drift scan could not inspect ${unreadable.length} instance(s): ${unreadable.slice(0, 3).join('; ')}`,
+      });
+    return { instances: found, rendered, scannedAt: at, scanned };
+  }
+
+  /** The instances the latest drift scans found drifted. */
+  driftFindings(): DriftFinding[] {
+    return [...this.drifted.values()];
   }
 
   /** Stops the loop and waits for the actions under way. */

@@ -1,5 +1,7 @@
+import type { StackGraph } from '../graph/index.js';
 import type { Plan } from '../plan/index.js';
 import type { DriftReport } from '../reconcile/index.js';
+import type { Endpoint, Route } from '../registry/index.js';
 import type { InstanceHandle, RuntimeKind } from '../runtime/index.js';
 import type { Json, ParameterInput } from '../template/index.js';
 
@@ -173,6 +175,24 @@ export interface StackStatus {
   readonly outputs: { readonly name: string; readonly value: Json }[];
 }
 
+/** One line of a service's output, tagged with the instance that wrote it. */
+export interface ServiceLogLine {
+  readonly instance: string;
+  readonly stream: 'stdout' | 'stderr';
+  /** With known secret values (secrets, hidden parameters) replaced by "(hidden)". */
+  readonly line: string;
+  /** When the runtime knows it (Docker does; the process runtime does not). */
+  readonly at?: string;
+}
+
+export interface ServiceLogOptions {
+  /** Keep reading new lines (and instances that start later) until the signal aborts. */
+  readonly follow?: boolean;
+  /** Only the last N lines of each instance's history. */
+  readonly tail?: number;
+  readonly signal?: AbortSignal;
+}
+
 /** What the API and the CLI call; the daemon implements it. */
 export interface Engine {
   plan(request: Omit<ApplyRequest, 'who'>): Promise<Plan>;
@@ -205,6 +225,11 @@ export interface Engine {
   ): Promise<ApplyResult>;
   /** Instances (and rendered config files) that differ from what their revision started them as. */
   drift(filter?: { stack?: string }): Promise<DriftReport>;
+  /**
+   * The stack's resources as a graph (nodes by dependency depth, edges from
+   * dependencies), with its services' live health; NOT_FOUND for an unknown stack.
+   */
+  graph(stack: string): Promise<StackGraph>;
   /** Recorded events from `since` (exclusive), then, with `follow`, new ones as they happen. */
   events(options: {
     since?: number;
@@ -212,4 +237,17 @@ export interface Engine {
     stack?: string;
     signal?: AbortSignal;
   }): AsyncIterable<EngineEvent>;
+  /**
+   * A service's output merged across its instances. Rejects (NOT_FOUND) when
+   * the stack has no such service; the lines come from the iterable.
+   */
+  logs(
+    stack: string,
+    service: string,
+    options?: ServiceLogOptions,
+  ): Promise<AsyncIterable<ServiceLogLine>>;
+  /** The proxy's routes as the registry has them now. */
+  routes(filter?: { stack?: string }): Promise<Route[]>;
+  /** Live endpoints of services as the registry has them now (what the proxy balances over). */
+  endpoints(filter?: { stack?: string; service?: string }): Promise<Endpoint[]>;
 }

@@ -2,7 +2,7 @@ export type { AccessLog, AccessLogEntry } from './access-log.js';
 export { jsonLinesAccessLog } from './access-log.js';
 export { ListenError, ProxyError } from './errors.js';
 export { followRegistry } from './follow.js';
-export type { SeriesLabels, StatusClass, WindowStats } from './metrics.js';
+export type { SeriesLabels, SeriesSnapshot, StatusClass, WindowStats } from './metrics.js';
 export { LATENCY_BUCKETS, ProxyMetrics } from './metrics.js';
 export { normalizeHost, normalizeTarget } from './normalize.js';
 export type { ProxyOptions } from './proxy.js';

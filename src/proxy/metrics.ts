@@ -107,6 +107,16 @@ export interface WindowStats {
   readonly p99Ms?: number;
 }
 
+/** One series' totals at a point in time. */
+export interface SeriesSnapshot {
+  readonly labels: SeriesLabels;
+  readonly counts: Record<StatusClass, number>;
+  readonly requests: number;
+  /** Non-cumulative per-bucket counts (bounds: LATENCY_BUCKETS), plus +Inf at the end. */
+  readonly buckets: readonly number[];
+  readonly sumSeconds: number;
+}
+
 export class ProxyMetrics {
   private readonly series = new Map<string, Series>();
   private readonly windows = new Map<string, Window>();
@@ -163,12 +173,14 @@ export class ProxyMetrics {
     };
   }
 
-  /** Totals per series, for tests and the API. */
-  snapshot(): { labels: SeriesLabels; counts: Record<StatusClass, number>; requests: number }[] {
+  /** Totals per series, for tests, the API and the daemon's /metrics. */
+  snapshot(): SeriesSnapshot[] {
     return [...this.series.values()].map((s) => ({
       labels: s.labels,
       counts: { ...s.counts },
       requests: Object.values(s.counts).reduce((a, b) => a + b, 0),
+      buckets: [...s.buckets],
+      sumSeconds: s.sumSeconds,
     }));
   }
 

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -31,32 +32,41 @@ export interface HealthResult {
 
 type Probe = () => Promise<{ ok: boolean; detail?: string }>;
 
-async function httpProbe(
+/**
+ * One GET on a fresh connection, closed after (as kubelet and Docker probe):
+ * a pooled keep-alive connection to a port a killed instance used would fail
+ * the first probes of the new instance that got the port.
+ */
+function httpProbe(
   port: number,
   check: NonNullable<HealthCheckSpec['http']>,
   timeoutMs: number,
-) {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}${check.path}`, {
-      signal: AbortSignal.timeout(timeoutMs),
-      redirect: 'manual',
-      headers: { 'user-agent': 'drover-health' },
-    });
-    await res.body?.cancel();
-    const ok =
-      check.status === undefined
-        ? res.status >= 200 && res.status < 400
-        : res.status === check.status;
-    return ok ? { ok } : { ok, detail: `HTTP ${res.status}` };
-  } catch (error) {
-    return {
-      ok: false,
-      detail:
-        (error as Error).name === 'TimeoutError'
-          ? `no answer in ${timeoutMs} ms`
-          : (error as Error).message,
-    };
-  }
+): Promise<{ ok: boolean; detail?: string }> {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: check.path,
+        agent: false,
+        headers: { 'user-agent': 'drover-health', connection: 'close' },
+      },
+      (res) => {
+        res.resume();
+        const status = res.statusCode ?? 0;
+        const ok =
+          check.status === undefined ? status >= 200 && status < 400 : status === check.status;
+        resolve(ok ? { ok } : { ok, detail: `HTTP ${status}` });
+      },
+    );
+    const timer = setTimeout(() => {
+      req.destroy();
+      resolve({ ok: false, detail: `no answer in ${timeoutMs} ms` });
+    }, timeoutMs);
+    req.on('close', () => clearTimeout(timer));
+    req.on('error', (error) => resolve({ ok: false, detail: error.message }));
+    req.end();
+  });
 }
 
 function tcpProbe(port: number, timeoutMs: number): Promise<{ ok: boolean; detail?: string }> {

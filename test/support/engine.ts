@@ -76,6 +76,8 @@ export async function startPlane(
       return daemon;
     },
     close: async () => {
+      // No heal may start what the loop below stops.
+      await daemon.reconciler.close();
       for (const i of await daemon.engine.instances()) {
         const runtime = await daemon.runtime(i.runtime);
         if (i.handle) await runtime.stop(i.handle, { graceMs: 1000 }).catch(() => undefined);

@@ -16,5 +16,6 @@ const server = createServer((req, res) => {
   res.end(`${message} (instance ${instance})\n`);
 });
 
-server.listen(port, '127.0.0.1');
+// One line on standard output once it answers: `drover logs hello/web` shows it.
+server.listen(port, '127.0.0.1', () => console.log(`listening on 127.0.0.1:${port}`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

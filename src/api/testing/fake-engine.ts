@@ -7,19 +7,27 @@ import type {
   EngineEvent,
   InstanceInfo,
   RevisionInfo,
+  ServiceLogLine,
+  ServiceLogOptions,
   StackRevisionInfo,
   StackStatus,
 } from '../../engine/types.js';
+import type { StackGraph } from '../../graph/index.js';
+import { buildGraph } from '../../graph/index.js';
 import type { Plan } from '../../plan/index.js';
 import type { DriftReport } from '../../reconcile/index.js';
+import type { Endpoint, Route } from '../../registry/index.js';
 import { NotFoundError } from '../errors.js';
 
 import {
   convergedResult,
   sampleDrift,
+  sampleEndpoints,
   sampleInstances,
+  sampleLogs,
   samplePlan,
   sampleRevisions,
+  sampleRoutes,
   sampleStackRevisions,
   sampleStatus,
 } from './samples.js';
@@ -37,6 +45,9 @@ export class FakeEngine implements Engine {
   /** Runs instead of the default apply/destroy/rollbacks when set. */
   script?: (emit: (e: Partial<EngineEvent>) => void) => Promise<ApplyResult>;
   private readonly changed = new EventEmitter();
+  /** Lines of `hello/web` so far; `log()` adds one and tells followers. */
+  readonly logLines: ServiceLogLine[] = [...sampleLogs];
+  private readonly logged = new EventEmitter();
 
   /** Records an event as the engine would, and tells followers. */
   record(event: Partial<EngineEvent>): EngineEvent {
@@ -99,6 +110,23 @@ export class FakeEngine implements Engine {
     return sampleRevisions;
   }
 
+  /** `hello` as an artifact, the service `web` on it and a route to it, with the sample instances. */
+  async graph(stack: string): Promise<StackGraph> {
+    this.calls.push({ method: 'graph', args: [stack] });
+    this.known(stack);
+    const web = sampleStatus.resources.find((r) => r.name === 'web');
+    const revision = web?.revision ?? '';
+    return buildGraph(
+      stack,
+      [
+        { name: 'app', type: 'Drover::Artifact', revision: 'e'.repeat(64), dependsOn: [] },
+        { name: 'web', type: 'Drover::Service', revision, dependsOn: ['app'] },
+        { name: 'route', type: 'Drover::Route', revision: 'f'.repeat(64), dependsOn: ['web'] },
+      ],
+      new Map([['web', { desired: web?.replicas?.desired ?? 0, instances: sampleInstances }]]),
+    );
+  }
+
   async stackHistory(stack: string): Promise<StackRevisionInfo[]> {
     this.calls.push({ method: 'stackHistory', args: [stack] });
     this.known(stack);
@@ -148,6 +176,52 @@ export class FakeEngine implements Engine {
         throw error;
       }
     }
+  }
+
+  /** Adds a line to `hello/web`'s output, as an instance writing it would. */
+  log(line: ServiceLogLine): void {
+    this.logLines.push(line);
+    this.logged.emit('line');
+  }
+
+  async logs(
+    stack: string,
+    service: string,
+    options: ServiceLogOptions = {},
+  ): Promise<AsyncIterable<ServiceLogLine>> {
+    this.calls.push({ method: 'logs', args: [stack, service, { ...options, signal: undefined }] });
+    this.known(stack);
+    if (service !== 'web') throw new NotFoundError(`${stack} has no service ${service}`);
+    const lines = this.logLines;
+    const logged = this.logged;
+    // From the lines there are at the call: a line logged after it is new, however soon.
+    let next = options.tail === undefined ? 0 : Math.max(0, lines.length - options.tail);
+    return (async function* () {
+      for (;;) {
+        while (next < lines.length) yield lines[next++] as ServiceLogLine;
+        if (!options.follow || options.signal?.aborted) return;
+        try {
+          await once(logged, 'line', { signal: options.signal });
+        } catch (error) {
+          if (options.signal?.aborted) return;
+          throw error;
+        }
+      }
+    })();
+  }
+
+  async routes(filter: { stack?: string } = {}): Promise<Route[]> {
+    this.calls.push({ method: 'routes', args: [filter] });
+    return sampleRoutes.filter((r) => filter.stack === undefined || r.stack === filter.stack);
+  }
+
+  async endpoints(filter: { stack?: string; service?: string } = {}): Promise<Endpoint[]> {
+    this.calls.push({ method: 'endpoints', args: [filter] });
+    return sampleEndpoints.filter(
+      (e) =>
+        (filter.stack === undefined || e.stack === filter.stack) &&
+        (filter.service === undefined || e.service === filter.service),
+    );
   }
 
   private known(stack: string): void {

@@ -2,11 +2,13 @@ import type {
   ApplyResult,
   InstanceInfo,
   RevisionInfo,
+  ServiceLogLine,
   StackRevisionInfo,
   StackStatus,
 } from '../../engine/types.js';
 import type { Plan } from '../../plan/index.js';
 import type { DriftReport } from '../../reconcile/index.js';
+import type { Endpoint, Route } from '../../registry/index.js';
 
 /** What the FakeEngine answers: one stack `hello` with a service `web`. */
 export function samplePlan(stack: string): Plan {
@@ -150,3 +152,40 @@ export function sampleDrift(): DriftReport {
     scanned: 2,
   };
 }
+
+export const sampleRoutes: Route[] = [
+  { stack: 'hello', name: 'web_route', host: 'hello.localhost', path: '/', service: 'web' },
+];
+
+export const sampleEndpoints: Endpoint[] = [
+  {
+    stack: 'hello',
+    service: 'web',
+    instance: 'web-3f9c2a',
+    address: '127.0.0.1',
+    port: 41001,
+    revision: 'a'.repeat(64),
+    color: 'green',
+    weight: 1,
+    healthy: true,
+  },
+  {
+    stack: 'hello',
+    service: 'web',
+    instance: 'web-77d01e',
+    address: '127.0.0.1',
+    port: 41002,
+    revision: 'b'.repeat(64),
+    color: 'blue',
+    weight: 0,
+    healthy: true,
+    draining: true,
+  },
+];
+
+/** The output of `hello/web` so far: both instances, as the engine merges them. */
+export const sampleLogs: ServiceLogLine[] = [
+  { instance: 'web-3f9c2a', stream: 'stdout', line: 'listening on 127.0.0.1:41001' },
+  { instance: 'web-77d01e', stream: 'stdout', line: 'listening on 127.0.0.1:41002' },
+  { instance: 'web-3f9c2a', stream: 'stderr', line: 'GET /missing 404' },
+];

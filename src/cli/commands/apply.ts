@@ -3,20 +3,21 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 
 import { InvalidTemplateError, locateStack } from '../../engine/index.js';
-import { planJson, renderPlan } from '../../plan/index.js';
+import { renderPlan } from '../../plan/index.js';
 import type { CliContext } from '../context.js';
-import { useColor } from '../context.js';
+import { useColor, useLiveProgress } from '../context.js';
 import type { DaemonOptions } from '../daemon.js';
 import { confirm, daemonClient, withApiOption } from '../daemon.js';
 import { exitCodes } from '../exit-codes.js';
+import type { OutputOptions } from '../output.js';
+import { formatData, outputFormat, withOutputOption } from '../output.js';
 import type { ParameterOptions } from '../parameters.js';
 import { collectParameters, withStackFile } from '../parameters.js';
-import { progressPrinter, reportResult } from '../progress.js';
+import { progressPrinter, reportResult, resultData } from '../progress.js';
 
-interface ApplyOptions extends ParameterOptions, DaemonOptions {
+interface ApplyOptions extends ParameterOptions, DaemonOptions, OutputOptions {
   readonly stack?: string;
   readonly yes?: boolean;
-  readonly json?: boolean;
 }
 
 export function applyCommand(
@@ -29,9 +30,8 @@ export function applyCommand(
       .command('apply')
       .description('plan, confirm, then converge a stack to the template through the daemon'),
     { stackName: true },
-  )
-    .option('-y, --yes', 'apply without asking')
-    .option('--json', 'print the result as JSON (progress goes to stderr)');
+  ).option('-y, --yes', 'apply without asking');
+  withOutputOption(command, 'the result', 'with json or yaml, the plan and progress go to stderr');
   withApiOption(command).action(async (arg: string, options: ApplyOptions) => {
     const { file, stack } = locateStack(arg, options.stack);
     const params = collectParameters(options);
@@ -43,8 +43,9 @@ export function applyCommand(
       stack,
       parameters: params.inputs.map((p) => ({ name: p.name, value: p.value })),
     };
-    // With --json, stdout carries only the result; people read the rest on stderr.
-    const out = options.json ? ctx.stderr : ctx.stdout;
+    // With -o json|yaml, stdout carries only the result; people read the rest on stderr.
+    const format = outputFormat(options);
+    const out = format === 'table' ? ctx.stdout : ctx.stderr;
     const color = useColor(ctx, program.opts(), out);
 
     const plan = await client.plan(body);
@@ -57,9 +58,12 @@ export function applyCommand(
       }
     }
     const names = plan.actions.map((a) => a.resource);
-    const result = await client.apply(body, progressPrinter(out, color, names));
-    if (options.json) {
-      ctx.stdout.write(`${JSON.stringify({ ...result, plan: planJson(result.plan) }, null, 2)}\n`);
+    const result = await client.apply(
+      body,
+      progressPrinter(out, { color, live: useLiveProgress(ctx, out), names }),
+    );
+    if (format !== 'table') {
+      ctx.stdout.write(formatData(format, resultData(result)));
     }
     const ok = reportResult(
       result,

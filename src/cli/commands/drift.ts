@@ -8,10 +8,11 @@ import type { CliContext } from '../context.js';
 import { useColor } from '../context.js';
 import type { DaemonOptions } from '../daemon.js';
 import { daemonClient, withApiOption } from '../daemon.js';
-import { exitCodes } from '../exit-codes.js';
+import { exitCodeMeanings, exitCodes } from '../exit-codes.js';
+import type { OutputOptions } from '../output.js';
+import { printData, withOutputOption } from '../output.js';
 
-interface DriftOptions extends DaemonOptions {
-  readonly json?: boolean;
+interface DriftOptions extends DaemonOptions, OutputOptions {
   readonly stack?: string;
 }
 
@@ -19,8 +20,10 @@ const EXIT_STATUS = `
 Exit status:
   0  nothing drifted
   1  something drifted (as \`git diff --exit-code\`), or the scan failed (said on stderr)
-  2  an unknown stack or a bad flag
-  3  no daemon answers, or it refuses the token`;
+${exitCodeMeanings
+  .filter(([code]) => code >= exitCodes.invalid)
+  .map(([code, meaning]) => `  ${code}  ${meaning}`)
+  .join('\n')}`;
 
 export function driftCommand(
   program: Command,
@@ -31,13 +34,12 @@ export function driftCommand(
     .command('drift')
     .description('instances and rendered config files changed outside Drover (scans now)')
     .option('--stack <name>', 'only this stack')
-    .option('--json', 'print the drift report as JSON')
     .addHelpText('after', EXIT_STATUS);
+  withOutputOption(command, 'the drift report');
   withApiOption(command).action(async (options: DriftOptions) => {
     const client = daemonClient(ctx, program.opts(), options);
     const report = await client.drift({ stack: options.stack });
-    if (options.json) ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else ctx.stdout.write(renderDrift(report, useColor(ctx, program.opts())));
+    printData(ctx, options, report, () => renderDrift(report, useColor(ctx, program.opts())));
     const drifted = report.instances.length > 0 || report.rendered.length > 0;
     done(drifted ? exitCodes.drifted : exitCodes.ok);
   });

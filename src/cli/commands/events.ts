@@ -8,13 +8,15 @@ import type { DaemonOptions } from '../daemon.js';
 import { daemonClient, withApiOption } from '../daemon.js';
 import { UsageError } from '../errors.js';
 import { exitCodes } from '../exit-codes.js';
+import { untilInterrupted } from '../interrupt.js';
+import type { OutputOptions } from '../output.js';
+import { formatItem, outputFormat, withOutputOption } from '../output.js';
 import { shortTime } from '../table.js';
 
-interface EventsOptions extends DaemonOptions {
+interface EventsOptions extends DaemonOptions, OutputOptions {
   readonly follow?: boolean;
   readonly stack?: string;
   readonly since?: string;
-  readonly json?: boolean;
 }
 
 export function eventsCommand(
@@ -29,14 +31,15 @@ export function eventsCommand(
     )
     .option('-f, --follow', 'keep printing new events until Ctrl-C')
     .option('--stack <name>', 'only this stack')
-    .option('--since <seq>', 'only events after this sequence number')
-    .option('--json', 'one JSON object per line');
+    .option('--since <seq>', 'only events after this sequence number');
+  withOutputOption(command, 'the events', 'json gives an object per line, yaml a document');
   withApiOption(command).action(async (options: EventsOptions) => {
     const client = daemonClient(ctx, program.opts(), options);
     const filter = { stack: options.stack, since: sequence(options.since) };
     const c = createColors(useColor(ctx, program.opts()));
+    const format = outputFormat(options);
     const print = (event: EngineEvent): void =>
-      void ctx.stdout.write(options.json ? `${JSON.stringify(event)}\n` : formatEvent(event, c));
+      void ctx.stdout.write(format === 'table' ? formatEvent(event, c) : formatItem(format, event));
     if (!options.follow) {
       for (const event of await client.events(filter)) print(event);
       return done(exitCodes.ok);
@@ -63,22 +66,4 @@ function formatEvent(e: EngineEvent, c: ReturnType<typeof createColors>): string
   const phase = e.phase === undefined ? '' : `${e.phase}: `;
   const who = e.who === undefined ? '' : c.dim(`  (${e.who})`);
   return `${c.dim(`${shortTime(e.at)} #${e.seq}`)}  ${paint(e.type.padEnd(16))}  ${where}  ${phase}${e.message}${who}\n`;
-}
-
-/** Runs `task` until Ctrl-C (or the context's signal), which ends it quietly. */
-async function untilInterrupted(
-  ctx: CliContext,
-  task: (signal: AbortSignal) => Promise<void>,
-): Promise<void> {
-  const stop = new AbortController();
-  const interrupt = (): void => stop.abort();
-  process.once('SIGINT', interrupt);
-  ctx.signal?.addEventListener('abort', interrupt, { once: true });
-  if (ctx.signal?.aborted) stop.abort();
-  try {
-    await task(stop.signal);
-  } finally {
-    process.off('SIGINT', interrupt);
-    ctx.signal?.removeEventListener('abort', interrupt);
-  }
 }

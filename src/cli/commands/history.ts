@@ -8,12 +8,12 @@ import { useColor } from '../context.js';
 import type { DaemonOptions } from '../daemon.js';
 import { daemonClient, splitTarget, withApiOption } from '../daemon.js';
 import { exitCodes } from '../exit-codes.js';
+import type { OutputOptions } from '../output.js';
+import { printData, withOutputOption } from '../output.js';
 import { displayJson } from '../progress.js';
 import { shortTime, table } from '../table.js';
 
-interface HistoryOptions extends DaemonOptions {
-  readonly json?: boolean;
-}
+type HistoryOptions = DaemonOptions & OutputOptions;
 
 export function historyCommand(
   program: Command,
@@ -23,8 +23,8 @@ export function historyCommand(
   const command = program
     .command('history')
     .description("a stack's revisions (STACK), or one resource's revisions (STACK/RESOURCE)")
-    .argument('<target>', 'STACK or STACK/RESOURCE')
-    .option('--json', 'print the history as JSON');
+    .argument('<target>', 'STACK or STACK/RESOURCE');
+  withOutputOption(command, 'the history');
   withApiOption(command).action(async (target: string, options: HistoryOptions) => {
     const client = daemonClient(ctx, program.opts(), options);
     const { stack, resource } = splitTarget(target);
@@ -33,10 +33,11 @@ export function historyCommand(
       resource === undefined
         ? await client.stackHistory(stack)
         : await client.history(stack, resource);
-    if (options.json) ctx.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
-    else if (list.length === 0) ctx.stdout.write('No revisions recorded.\n');
-    else if (resource === undefined) ctx.stdout.write(stackTable(list as StackRevisionInfo[]));
-    else ctx.stdout.write(revisionTable(list as RevisionInfo[], color));
+    printData(ctx, options, list, () => {
+      if (list.length === 0) return 'No revisions recorded.\n';
+      if (resource === undefined) return stackTable(list as StackRevisionInfo[]);
+      return revisionTable(list as RevisionInfo[], color);
+    });
     done(exitCodes.ok);
   });
 }

@@ -8,11 +8,12 @@ import { useColor } from '../context.js';
 import type { DaemonOptions } from '../daemon.js';
 import { daemonClient, withApiOption } from '../daemon.js';
 import { exitCodes } from '../exit-codes.js';
+import type { OutputOptions } from '../output.js';
+import { printData, withOutputOption } from '../output.js';
 import type { Cell } from '../table.js';
 import { table } from '../table.js';
 
-interface PsOptions extends DaemonOptions {
-  readonly json?: boolean;
+interface PsOptions extends DaemonOptions, OutputOptions {
   readonly stack?: string;
   readonly service?: string;
 }
@@ -22,42 +23,40 @@ export function psCommand(program: Command, ctx: CliContext, done: (code: number
     .command('ps')
     .description('list the running instances')
     .option('--stack <name>', 'only this stack')
-    .option('--service <name>', 'only this service')
-    .option('--json', 'print every field of every instance as JSON');
+    .option('--service <name>', 'only this service');
+  withOutputOption(command, 'the instances', 'json and yaml have every field');
   withApiOption(command).action(async (options: PsOptions) => {
     const client = daemonClient(ctx, program.opts(), options);
     const instances = await client.instances({ stack: options.stack, service: options.service });
-    if (options.json) {
-      ctx.stdout.write(`${JSON.stringify(instances, null, 2)}\n`);
-    } else if (instances.length === 0) {
-      ctx.stdout.write('No instances.\n');
-    } else {
-      const c = createColors(useColor(ctx, program.opts()));
-      const health: Record<InstanceInfo['health'], (s: string) => string> = {
-        healthy: c.green,
-        unhealthy: c.red,
-        starting: c.yellow,
-        unknown: c.dim,
-      };
-      const rows = instances.map((i): Cell[] => [
-        i.id,
-        i.stack,
-        i.service,
-        shortId(i.revision),
-        i.state,
-        { text: i.health, paint: health[i.health] },
-        i.serving ? 'yes' : 'no',
-        String(i.port),
-        i.pid !== undefined
-          ? `pid ${i.pid}`
-          : i.container !== undefined
-            ? shortId(i.container)
-            : '-',
-        i.dir ?? '-',
-      ]);
-      const header = ['ID', 'STACK', 'SERVICE', 'REVISION', 'STATE', 'HEALTH', 'SERVING', 'PORT'];
-      ctx.stdout.write(table([...header, 'PID/CONTAINER', 'DIR'], rows));
-    }
+    printData(ctx, options, instances, () =>
+      instances.length === 0
+        ? 'No instances.\n'
+        : instanceTable(instances, useColor(ctx, program.opts())),
+    );
     done(exitCodes.ok);
   });
+}
+
+function instanceTable(instances: readonly InstanceInfo[], color: boolean): string {
+  const c = createColors(color);
+  const health: Record<InstanceInfo['health'], (s: string) => string> = {
+    healthy: c.green,
+    unhealthy: c.red,
+    starting: c.yellow,
+    unknown: c.dim,
+  };
+  const rows = instances.map((i): Cell[] => [
+    i.id,
+    i.stack,
+    i.service,
+    shortId(i.revision),
+    i.state,
+    { text: i.health, paint: health[i.health] },
+    i.serving ? 'yes' : 'no',
+    String(i.port),
+    i.pid !== undefined ? `pid ${i.pid}` : i.container !== undefined ? shortId(i.container) : '-',
+    i.dir ?? '-',
+  ]);
+  const header = ['ID', 'STACK', 'SERVICE', 'REVISION', 'STATE', 'HEALTH', 'SERVING', 'PORT'];
+  return table([...header, 'PID/CONTAINER', 'DIR'], rows);
 }

@@ -3,14 +3,16 @@ import type { Command } from 'commander';
 import type { ApplyResult } from '../../engine/types.js';
 import type { ApiClient, OnEvent } from '../api-client.js';
 import type { CliContext } from '../context.js';
-import { useColor } from '../context.js';
+import { useColor, useLiveProgress } from '../context.js';
 import type { DaemonOptions } from '../daemon.js';
 import { confirm, daemonClient, splitTarget, withApiOption } from '../daemon.js';
 import { UsageError } from '../errors.js';
 import { exitCodes } from '../exit-codes.js';
-import { progressPrinter, reportResult } from '../progress.js';
+import type { OutputOptions } from '../output.js';
+import { formatData, outputFormat, withOutputOption } from '../output.js';
+import { progressPrinter, reportResult, resultData } from '../progress.js';
 
-interface RollbackOptions extends DaemonOptions {
+interface RollbackOptions extends DaemonOptions, OutputOptions {
   readonly to?: string;
   readonly yes?: boolean;
 }
@@ -28,18 +30,24 @@ export function rollbackCommand(
     .argument('<target>', 'STACK/SERVICE or STACK')
     .option('--to <revision>', 'a revision id (service) or stack revision number (stack)')
     .option('-y, --yes', 'roll back without asking');
+  withOutputOption(command, 'the result', 'with json or yaml, progress goes to stderr');
   withApiOption(command).action(async (target: string, options: RollbackOptions) => {
     const client = daemonClient(ctx, program.opts(), options);
     const rollback = rollbackOf(client, target, options.to);
-    const color = useColor(ctx, program.opts());
+    const format = outputFormat(options);
+    const out = format === 'table' ? ctx.stdout : ctx.stderr;
+    const color = useColor(ctx, program.opts(), out);
     if (!options.yes && !(await confirm(ctx, `Roll back ${rollback.what}?`, 'roll back'))) {
       ctx.stderr.write('Rollback cancelled; nothing changed.\n');
       return done(exitCodes.failed);
     }
-    const result = await rollback.run(progressPrinter(ctx.stdout, color, rollback.names));
+    const result = await rollback.run(
+      progressPrinter(out, { color, live: useLiveProgress(ctx, out), names: rollback.names }),
+    );
+    if (format !== 'table') ctx.stdout.write(formatData(format, resultData(result)));
     const ok = reportResult(
       result,
-      { out: ctx.stdout, err: ctx.stderr, color },
+      { out, err: ctx.stderr, color },
       { noun: 'rollback', done: 'rolled back' },
     );
     done(ok ? exitCodes.ok : exitCodes.failed);

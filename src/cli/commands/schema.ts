@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import { errorCodes, templateJsonSchema } from '../../template/index.js';
 import type { CliContext } from '../context.js';
 import { exitCodes } from '../exit-codes.js';
+import type { OutputOptions } from '../output.js';
+import { printData, withOutputOption } from '../output.js';
 
 export function schemaCommand(
   program: Command,
@@ -27,13 +29,13 @@ export function schemaCommand(
       done(exitCodes.ok);
     });
 
-  program
-    .command('codes')
-    .description('list the error codes of template validation')
-    .action(() => {
-      const width = Math.max(...Object.keys(errorCodes).map((c) => c.length));
-      for (const [code, meaning] of Object.entries(errorCodes))
-        ctx.stdout.write(`${code.padEnd(width)}  ${meaning}\n`);
-      done(exitCodes.ok);
+  const codes = program.command('codes').description('list the error codes of template validation');
+  withOutputOption(codes, 'the codes').action((options: OutputOptions) => {
+    const list = Object.entries(errorCodes).map(([code, meaning]) => ({ code, meaning }));
+    printData(ctx, options, list, () => {
+      const width = Math.max(...list.map((c) => c.code.length));
+      return list.map((c) => `${c.code.padEnd(width)}  ${c.meaning}\n`).join('');
     });
+    done(exitCodes.ok);
+  });
 }

@@ -1,6 +1,10 @@
+import { join, resolve as resolvePath } from 'node:path';
+
 import type { Command } from 'commander';
 
 import { adminTokenPath } from '../../api/index.js';
+import type { DaemonLog, LogLevel } from '../../observe/index.js';
+import { createDaemonLog, isLogLevel, LOG_LEVELS } from '../../observe/index.js';
 import type { CliContext } from '../context.js';
 import { droverHome } from '../context.js';
 import type { ControlPlaneOptions } from '../control-plane.js';
@@ -20,11 +24,75 @@ export function withListenOptions(command: Command): Command {
     .option('--api-listen <host:port>', 'where the API answers', '127.0.0.1:7070');
 }
 
-/** The control plane's options from the command line; a malformed address is a usage error. */
+export interface LogOptions {
+  readonly logLevel?: string;
+  readonly logFile?: string;
+}
+
+/** `serve` logs to standard error (a supervisor collects it); `up` to a file, as its terminal shows progress. */
+export type LogDefault = 'stderr' | 'home';
+
+/** The `--log-level` and `--log-file` options of `serve` and `up`. */
+export function withLogOptions(command: Command, fallback: LogDefault): Command {
+  const where = fallback === 'stderr' ? '-' : '$DROVER_HOME/logs/daemon.log';
+  return command
+    .option(
+      '--log-level <level>',
+      `the daemon's log level, ${LOG_LEVELS.join('|')} (default: $DROVER_LOG_LEVEL or info)`,
+    )
+    .option(
+      '--log-file <path>',
+      `where the daemon's JSON log lines go, - for standard error (default: $DROVER_LOG_FILE or ${where})`,
+    );
+}
+
+/** Where the daemon's JSON log goes and from which level, as the options say. */
+export interface LogSettings {
+  readonly level: LogLevel;
+  /** Absolute; undefined for standard error. */
+  readonly file?: string;
+}
+
+/** `--log-level`, else $DROVER_LOG_LEVEL, else info; `--log-file`, else $DROVER_LOG_FILE, else the command's default. */
+export function logSettings(
+  ctx: CliContext,
+  home: string,
+  options: LogOptions,
+  fallback: LogDefault,
+): LogSettings {
+  const level = options.logLevel ?? nonEmpty(ctx.env['DROVER_LOG_LEVEL']) ?? 'info';
+  if (!isLogLevel(level))
+    throw new UsageError(`--log-level: '${level}' is not one of ${LOG_LEVELS.join(', ')}`);
+  const where =
+    options.logFile ??
+    nonEmpty(ctx.env['DROVER_LOG_FILE']) ??
+    (fallback === 'stderr' ? '-' : join(home, 'logs', 'daemon.log'));
+  return where === '-' ? { level } : { level, file: resolvePath(where) };
+}
+
+/** Opens the log (a file is created 0600 and appended to). */
+export function openDaemonLog(ctx: CliContext, settings: LogSettings): DaemonLog {
+  return createDaemonLog({
+    level: settings.level,
+    to: settings.file === undefined ? ctx.stderr : { file: settings.file },
+  });
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * The control plane's options from the command line; a malformed address is
+ * a usage error. Warnings and API failures are told on standard error as
+ * short lines, unless the JSON log goes there (it has them, at warn and error):
+ * standard error carries one or the other, never both mixed.
+ */
 export function controlPlaneOptions(
   ctx: CliContext,
   home: string,
   options: ListenOptions,
+  log?: LogSettings,
 ): ControlPlaneOptions {
   const listen = (flag: string, value: string): { host: string; port: number } => {
     try {
@@ -37,8 +105,12 @@ export function controlPlaneOptions(
     home,
     proxy: listen('--proxy-listen', options.proxyListen),
     api: listen('--api-listen', options.apiListen),
-    onWarning: (m) => void ctx.stderr.write(`warning: ${m}\n`),
-    onError: (m) => void ctx.stderr.write(`error: ${m}\n`),
+    ...(log === undefined || log.file !== undefined
+      ? {
+          onWarning: (m: string) => void ctx.stderr.write(`warning: ${m}\n`),
+          onError: (m: string) => void ctx.stderr.write(`error: ${m}\n`),
+        }
+      : {}),
   };
 }
 
@@ -68,23 +140,34 @@ export function serveCommand(
   const command = program
     .command('serve')
     .description('run the control plane in the foreground: state, engine, proxy and the HTTP API');
-  withListenOptions(command).action(async (options: ListenOptions) => {
-    const home = droverHome(ctx, program.opts());
-    const plane = await startControlPlane(controlPlaneOptions(ctx, home, options));
-    ctx.stdout.write(
-      [
-        'Drover is running.',
-        `  API:    ${plane.api.address.url}  (admin token in ${adminTokenPath(home)})`,
-        `  proxy:  ${plane.daemon.proxyUrl}`,
-        'Ctrl-C stops the control plane; instances keep running and are re-adopted at the next start.',
-        '',
-      ].join('\n'),
-    );
-    try {
-      await untilStopped(ctx);
-    } finally {
-      await plane.close();
-    }
-    done(exitCodes.ok);
-  });
+  withLogOptions(withListenOptions(command), 'stderr').action(
+    async (options: ListenOptions & LogOptions) => {
+      const home = droverHome(ctx, program.opts());
+      const settings = logSettings(ctx, home, options, 'stderr');
+      const planeOptions = controlPlaneOptions(ctx, home, options, settings);
+      const log = openDaemonLog(ctx, settings);
+      try {
+        const plane = await startControlPlane({ ...planeOptions, log: log.logger });
+        ctx.stdout.write(
+          [
+            'Drover is running.',
+            `  API:    ${plane.api.address.url}  (admin token in ${adminTokenPath(home)})`,
+            `  UI:     ${plane.api.address.url}/ui/`,
+            `  proxy:  ${plane.daemon.proxyUrl}`,
+            ...(settings.file === undefined ? [] : [`  log:    ${settings.file}`]),
+            'Ctrl-C stops the control plane; instances keep running and are re-adopted at the next start.',
+            '',
+          ].join('\n'),
+        );
+        try {
+          await untilStopped(ctx);
+        } finally {
+          await plane.close();
+        }
+      } finally {
+        await log.close();
+      }
+      done(exitCodes.ok);
+    },
+  );
 }

@@ -8,12 +8,12 @@ import { useColor } from '../context.js';
 import type { DaemonOptions } from '../daemon.js';
 import { daemonClient, withApiOption } from '../daemon.js';
 import { exitCodes } from '../exit-codes.js';
+import type { OutputOptions } from '../output.js';
+import { printData, withOutputOption } from '../output.js';
 import { displayJson } from '../progress.js';
 import { shortTime, table } from '../table.js';
 
-interface StatusOptions extends DaemonOptions {
-  readonly json?: boolean;
-}
+type StatusOptions = DaemonOptions & OutputOptions;
 
 export function statusCommand(
   program: Command,
@@ -23,19 +23,16 @@ export function statusCommand(
   const command = program
     .command('status')
     .description('what each stack runs: resources, revisions, replicas, deployments under way')
-    .argument('[stack]', 'only this stack')
-    .option('--json', 'print the status as JSON');
+    .argument('[stack]', 'only this stack');
+  withOutputOption(command, 'the status');
   withApiOption(command).action(async (stack: string | undefined, options: StatusOptions) => {
     const client = daemonClient(ctx, program.opts(), options);
     const stacks = stack === undefined ? await client.stacks() : [await client.stack(stack)];
-    if (options.json) {
-      ctx.stdout.write(`${JSON.stringify(stack === undefined ? stacks : stacks[0], null, 2)}\n`);
-    } else if (stacks.length === 0) {
-      ctx.stdout.write('No stacks yet: apply one with `drover apply FILE`.\n');
-    } else {
+    printData(ctx, options, stack === undefined ? stacks : stacks[0], () => {
+      if (stacks.length === 0) return 'No stacks yet: apply one with `drover apply FILE`.\n';
       const color = useColor(ctx, program.opts());
-      ctx.stdout.write(stacks.map((s) => renderStatus(s, color)).join('\n'));
-    }
+      return stacks.map((s) => renderStatus(s, color)).join('\n');
+    });
     done(exitCodes.ok);
   });
 }

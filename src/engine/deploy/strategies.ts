@@ -88,6 +88,7 @@ export async function deployService(ctx: DeployContext, target: ServiceTarget): 
     startedAt: new Date().toISOString(),
     who: target.who,
   });
+  const startedAt = Date.now();
   ctx.progress({
     type: 'deploy.started',
     stack: target.stack,
@@ -113,6 +114,11 @@ export async function deployService(ctx: DeployContext, target: ServiceTarget): 
       resource: target.service,
       phase: 'failed',
       message: (error as Error).message,
+      data: {
+        strategy: target.props.deploy.strategy,
+        to: target.revision,
+        ms: Date.now() - startedAt,
+      },
     });
     throw error;
   }
@@ -122,6 +128,11 @@ export async function deployService(ctx: DeployContext, target: ServiceTarget): 
     resource: target.service,
     phase: 'done',
     message: `${target.service} runs ${target.revision.slice(0, 12)}`,
+    data: {
+      strategy: target.props.deploy.strategy,
+      to: target.revision,
+      ms: Date.now() - startedAt,
+    },
   });
 }
 

@@ -78,6 +78,8 @@ export async function allPids(): Promise<number[]> {
   return names.filter((n) => /^\d+$/.test(n)).map(Number);
 }
 
+const SCAN_BATCH = 64;
+
 /**
  * Every live process whose environment carries `MARKER=value`: an instance's
  * processes inherit the marker, so this finds them even when they left the
@@ -88,17 +90,21 @@ export async function pidsWithMarker(
   value?: string,
 ): Promise<Map<number, Record<string, string>>> {
   const found = new Map<number, Record<string, string>>();
-  await Promise.all(
-    (await allPids()).map(async (pid) => {
-      if (pid === process.pid) return;
-      const env = await procEnviron(pid);
-      if (env === undefined || env[marker] === undefined) return;
-      if (value !== undefined && env[marker] !== value) return;
-      const stat = await procStat(pid);
-      if (stat === undefined || stat.state === 'Z') return;
-      found.set(pid, env);
-    }),
-  );
+  const pids = await allPids();
+  // A bounded number of files open at once: many callers at a time, on a machine with thousands of processes.
+  for (let i = 0; i < pids.length; i += SCAN_BATCH) {
+    await Promise.all(
+      pids.slice(i, i + SCAN_BATCH).map(async (pid) => {
+        if (pid === process.pid) return;
+        const env = await procEnviron(pid);
+        if (env === undefined || env[marker] === undefined) return;
+        if (value !== undefined && env[marker] !== value) return;
+        const stat = await procStat(pid);
+        if (stat === undefined || stat.state === 'Z') return;
+        found.set(pid, env);
+      }),
+    );
+  }
   return found;
 }
 

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, cp, mkdir, realpath, stat, symlink } from 'node:fs/promises';
-import { isAbsolute, join, normalize } from 'node:path';
+import { basename, isAbsolute, join, normalize } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { StartError } from '../errors.js';
@@ -28,11 +28,16 @@ import { hashTree } from './fingerprint.js';
 import type { Isolation } from './launch.js';
 import { detectIsolation, launchArgv, MARKERS } from './launch.js';
 import { closeFds, openLogFds, readLogs, rotate } from './logs.js';
+import type { ProcStat } from './proc.js';
 import { isAlive, pidsWithMarker, procCmdline, procCwd, procEnviron, procStat } from './proc.js';
 import type { InstanceRecord } from './records.js';
 import { InstanceRecords } from './records.js';
 
 /** Where snapshots come from: the artifact store, seen from here. */
+
+/** What stands between unshare and an instance's command: its PID 1. */
+const WRAPPERS = new Set(['unshare', 'tini', 'tini-static']);
+
 export interface SnapshotSource {
   ensureSnapshot(request: BuildRequest): Promise<{ id: string; dir: string }>;
   /** A fresh copy of a snapshot, files read-only. */
@@ -465,15 +470,25 @@ export class ProcessRuntime implements Runtime {
     const marked = [...(await pidsWithMarker(MARKERS.instance, handle.id)).keys()].sort(
       (a, b) => a - b,
     );
-    for (const pid of marked) {
-      const argv = await procCmdline(pid);
-      const stat = await procStat(pid);
-      if (argv && stat && argv.join('\0') === record.command.join('\0')) {
-        this.payloads.set(handle.id, { pid, startTime: stat.startTime });
-        return pid;
-      }
+    const facts = await Promise.all(
+      marked.map(async (pid) => ({ pid, argv: await procCmdline(pid), stat: await procStat(pid) })),
+    );
+    const remember = (f: (typeof facts)[number]): number => {
+      this.payloads.set(handle.id, { pid: f.pid, startTime: (f.stat as ProcStat).startTime });
+      return f.pid;
+    };
+    const exact = facts.find(
+      (f) => f.stat && f.argv && f.argv.join('\0') === record.command.join('\0'),
+    );
+    if (exact) return remember(exact);
+    // The command replaced itself (`sh -c 'exec …'`): the first process under unshare and the init.
+    const wrappers = new Set([handle.pid]);
+    for (const f of facts) {
+      if (f.stat && wrappers.has(f.stat.ppid) && WRAPPERS.has(basename(f.argv?.[0] ?? '')))
+        wrappers.add(f.pid);
     }
-    return handle.pid;
+    const under = facts.find((f) => f.stat && !wrappers.has(f.pid) && wrappers.has(f.stat.ppid));
+    return under ? remember(under) : handle.pid;
   }
 
   /** Instance id → the pid (and start time) of the process running its command. */

@@ -1,0 +1,256 @@
+import type { Command } from 'commander';
+
+/**
+ * Shell completion scripts generated from commander's tree of commands and
+ * options, so they cannot go stale: a command or option added to the CLI is
+ * completed the next time the script is generated.
+ */
+
+/** What an option's value completes to. */
+type Value =
+  | { kind: 'none' }
+  | { kind: 'any' }
+  | { kind: 'file' }
+  | { kind: 'choices'; choices: readonly string[] };
+
+interface Opt {
+  readonly flags: readonly string[];
+  readonly value: Value;
+  readonly description: string;
+}
+
+interface Node {
+  /** Command names from the root, e.g. ['token', 'create']; [] for the root. */
+  readonly path: readonly string[];
+  readonly description: string;
+  readonly options: readonly Opt[];
+  readonly commands: readonly Node[];
+  /** What the first argument completes to. */
+  readonly argument: Value;
+}
+
+const HELP: Opt = { flags: ['-h', '--help'], value: { kind: 'none' }, description: 'show help' };
+/** Placeholders that name a path, in flags such as `--parameters <file>`. */
+const PATHY = /<(file|dir|path)>/;
+
+function optionsOf(command: Command): Opt[] {
+  return command.options
+    .filter((o) => !o.hidden)
+    .map((o) => ({
+      flags: [o.short, o.long].filter((f): f is string => f !== undefined),
+      value:
+        o.argChoices !== undefined
+          ? { kind: 'choices' as const, choices: o.argChoices }
+          : !(o.required || o.optional)
+            ? { kind: 'none' as const }
+            : PATHY.test(o.flags)
+              ? { kind: 'file' as const }
+              : { kind: 'any' as const },
+      description: o.description,
+    }));
+}
+
+function tree(command: Command, path: readonly string[], inherited: readonly Opt[]): Node {
+  const own = optionsOf(command);
+  const options = [...own, ...inherited, HELP];
+  const first = command.registeredArguments[0];
+  const argument: Value =
+    first?.argChoices !== undefined
+      ? { kind: 'choices', choices: first.argChoices }
+      : first !== undefined && /file|dir|path/.test(first.name())
+        ? { kind: 'file' }
+        : { kind: 'none' };
+  const commands = command.commands.map((sub) => tree(sub, [...path, sub.name()], inherited));
+  // commander answers `help [command]` at every level that has commands.
+  const withHelp =
+    commands.length === 0
+      ? commands
+      : [
+          ...commands,
+          {
+            path: [...path, 'help'],
+            description: 'show help for a command',
+            options: [HELP],
+            commands: [],
+            argument: { kind: 'choices' as const, choices: commands.map((c) => last(c)) },
+          },
+        ];
+  return { path, description: command.description(), options, commands: withHelp, argument };
+}
+
+/** The CLI's tree; the root's options (`--home`, `--no-color`) are valid after any command too. */
+function root(program: Command): Node {
+  const globals = optionsOf(program).filter((o) => !o.flags.includes('--version'));
+  const node = tree(program, [], []);
+  const withGlobals = (n: Node): Node => ({
+    ...n,
+    options:
+      n.path.length === 0 ? n.options : [...n.options.filter((o) => o !== HELP), ...globals, HELP],
+    commands: n.commands.map(withGlobals),
+  });
+  return withGlobals(node);
+}
+
+function nodes(node: Node): Node[] {
+  return [node, ...node.commands.flatMap(nodes)];
+}
+
+const last = (node: Node): string => node.path.at(-1) ?? '';
+
+/** Every command name in the tree, nested ones included (what the scripts must know). */
+export function commandNames(program: Command): string[] {
+  return nodes(root(program))
+    .filter((n) => n.path.length > 0)
+    .map((n) => n.path.join(' '));
+}
+
+const bashWord = (text: string): string => `"${text.replace(/(["\\$`])/g, '\\$1')}"`;
+
+export function bashCompletion(program: Command): string {
+  const all = nodes(root(program));
+  const name = program.name();
+  const fn = `_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const key = (n: Node): string => n.path.join(' ');
+  const descend = all
+    .filter((n) => n.path.length > 0)
+    .map((n) => bashWord(`${n.path.slice(0, -1).join(' ')}/${last(n)}`))
+    .join('|');
+  const valueCases = all.flatMap((n) =>
+    n.options
+      .filter((o) => o.value.kind !== 'none')
+      .map((o) => {
+        const labels = o.flags.map((f) => bashWord(`${key(n)}/${f}`)).join('|');
+        return `    ${labels}) ${bashReply(o.value)}; return ;;`;
+      }),
+  );
+  const optionCases = all.map(
+    (n) =>
+      `    ${bashWord(key(n))}) COMPREPLY=($(compgen -W ${bashWord(n.options.flatMap((o) => o.flags).join(' '))} -- "$cur")) ;;`,
+  );
+  const wordCases = all.flatMap((n) => {
+    if (n.commands.length > 0) {
+      const words = n.commands.map(last).join(' ');
+      return [`    ${bashWord(key(n))}) COMPREPLY=($(compgen -W ${bashWord(words)} -- "$cur")) ;;`];
+    }
+    if (n.argument.kind === 'none') return [];
+    return [`    ${bashWord(key(n))}) ${bashReply(n.argument)} ;;`];
+  });
+  return `# bash completion for ${name}, generated by \`${name} completion bash\` from its commands.
+# Load it in this shell:  source <(${name} completion bash)
+# or for every shell:     ${name} completion bash > /etc/bash_completion.d/${name}
+${fn}() {
+  local cur prev cmd i word
+  cur="\${COMP_WORDS[COMP_CWORD]}"
+  prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  cmd=""
+  # The command so far: the words that name a command at their level.
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    word="\${COMP_WORDS[i]}"
+    case "\${cmd}/\${word}" in
+      ${descend}) cmd="\${cmd:+\${cmd} }\${word}" ;;
+    esac
+  done
+  # The value of the option before the cursor.
+  case "\${cmd}/\${prev}" in
+${valueCases.join('\n')}
+  esac
+  if [[ "$cur" == -* ]]; then
+    case "$cmd" in
+${optionCases.join('\n')}
+    esac
+    return
+  fi
+  case "$cmd" in
+${wordCases.join('\n')}
+  esac
+}
+complete -F ${fn} ${name}
+`;
+}
+
+function bashReply(value: Value): string {
+  switch (value.kind) {
+    case 'choices':
+      return `COMPREPLY=($(compgen -W ${bashWord(value.choices.join(' '))} -- "$cur"))`;
+    case 'file':
+      return 'compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur"))';
+    default:
+      // A value nobody can guess (a URL, a name): offer nothing rather than files.
+      return 'COMPREPLY=()';
+  }
+}
+
+/**
+ * zsh runs bash completion functions through its bashcompinit, so the zsh
+ * script is the bash one behind it: one generator, the same answers.
+ */
+export function zshCompletion(program: Command): string {
+  const name = program.name();
+  return `#compdef ${name}
+# zsh completion for ${name}, generated by \`${name} completion zsh\` from its commands.
+# Load it in this shell, or from ~/.zshrc:  source <(${name} completion zsh)
+autoload -U +X compinit && compinit
+autoload -U +X bashcompinit && bashcompinit
+${bashCompletion(program)}`;
+}
+
+const fishWord = (text: string): string => `'${text.replace(/(['\\])/g, '\\$1')}'`;
+
+export function fishCompletion(program: Command): string {
+  const name = program.name();
+  const all = nodes(root(program));
+  const lines = [
+    `# fish completion for ${name}, generated by \`${name} completion fish\` from its commands.`,
+    `# Load it in this shell:  ${name} completion fish | source`,
+    `# or for every shell:     ${name} completion fish > ~/.config/fish/completions/${name}.fish`,
+    `complete -c ${name} -f`,
+  ];
+  /** Fish's test that the command line is at `node`, and not further down. */
+  const at = (node: Node): string => {
+    if (node.path.length === 0) return '__fish_use_subcommand';
+    const seen = node.path.map((p) => `__fish_seen_subcommand_from ${p}`);
+    const deeper = node.commands.map(last);
+    return [
+      ...seen,
+      ...(deeper.length > 0 ? [`not __fish_seen_subcommand_from ${deeper.join(' ')}`] : []),
+    ].join('; and ');
+  };
+  for (const node of all) {
+    const condition = fishWord(at(node));
+    for (const sub of node.commands) {
+      lines.push(
+        `complete -c ${name} -n ${condition} -a ${fishWord(last(sub))} -d ${fishWord(sub.description)}`,
+      );
+    }
+    if (node.argument.kind === 'choices') {
+      lines.push(
+        `complete -c ${name} -n ${condition} -a ${fishWord(node.argument.choices.join(' '))}`,
+      );
+    } else if (node.argument.kind === 'file') {
+      lines.push(`complete -c ${name} -n ${condition} -F`);
+    }
+    for (const o of node.options) {
+      const flags = o.flags
+        .map((f) => (f.startsWith('--') ? `-l ${f.slice(2)}` : `-s ${f.slice(1)}`))
+        .join(' ');
+      const value =
+        o.value.kind === 'choices'
+          ? ` -x -a ${fishWord(o.value.choices.join(' '))}`
+          : o.value.kind === 'file'
+            ? ' -r -F'
+            : o.value.kind === 'any'
+              ? ' -x'
+              : '';
+      lines.push(
+        `complete -c ${name} -n ${condition} ${flags}${value} -d ${fishWord(o.description)}`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export const shells = {
+  bash: bashCompletion,
+  zsh: zshCompletion,
+  fish: fishCompletion,
+} satisfies Record<string, (program: Command) => string>;

@@ -1,0 +1,25 @@
+export type {
+  DaemonLog,
+  DaemonLogOptions,
+  LogDestination,
+  LoggedEvent,
+  LogLevel,
+  RequestEntry,
+} from './log.js';
+export {
+  createDaemonLog,
+  eventLevel,
+  isLogLevel,
+  LOG_LEVELS,
+  logEvent,
+  logRequest,
+  REDACTED_PATHS,
+} from './log.js';
+export type {
+  InstanceSample,
+  MetricsOptions,
+  MetricsSources,
+  ObservedEvent,
+  ObservedRuntimeEvent,
+} from './metrics.js';
+export { DroverMetrics } from './metrics.js';
