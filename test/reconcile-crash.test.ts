@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { EngineEvent, InstanceInfo } from '../src/engine/types.js';
-
 import type { TestPlane } from './support/engine.js';
 import { get, startPlane } from './support/engine.js';
+import { until, watch } from './support/watch.js';
 
 // A plane of its own: failures other tests cause must not count towards this crash loop.
 let plane: TestPlane;
@@ -24,46 +23,7 @@ afterAll(async () => {
   await plane.close();
 }, 60_000);
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) {
-      for await (const e of plane.daemon.engine.events({ stack: 'web' }))
-        if (e.type !== 'progress') console.error(e.at, e.type, e.message);
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const web = (): Promise<InstanceInfo[]> => plane.daemon.engine.instances({ stack: 'web' });
-
-async function events(type: EngineEvent['type']): Promise<EngineEvent[]> {
-  const out: EngineEvent[] = [];
-  for await (const e of plane.daemon.engine.events({ stack: 'web' }))
-    if (e.type === type) out.push(e);
-  return out;
-}
-
-const eventually = (
-  type: EngineEvent['type'],
-  test: (e: EngineEvent) => boolean,
-  timeoutMs: number,
-): Promise<EngineEvent> =>
-  until(`a ${type} event`, async () => (await events(type)).find(test), timeoutMs);
-
-async function settled(): Promise<InstanceInfo[]> {
-  return until('two serving instances', async () => {
-    const list = await web();
-    return list.length === 2 && list.every((i) => i.serving && i.state === 'running') && list;
-  });
-}
+const { eventually, settled } = watch(() => plane);
 
 describe('crash loops', () => {
   it('marks a revision that keeps crashing as failed and rolls back to the one before', async () => {

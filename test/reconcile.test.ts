@@ -6,11 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { builtArtifact } from '../src/engine/apply.js';
-import type { EngineEvent, InstanceInfo } from '../src/engine/types.js';
+import type { InstanceInfo } from '../src/engine/types.js';
 import { portIsFree } from '../src/runtime/index.js';
 
 import type { TestPlane } from './support/engine.js';
 import { get, load, startPlane } from './support/engine.js';
+import { until, watch } from './support/watch.js';
 
 let plane: TestPlane;
 beforeAll(async () => {
@@ -32,54 +33,7 @@ afterAll(async () => {
   await plane.close();
 }, 60_000);
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-const web = (): Promise<InstanceInfo[]> => plane.daemon.engine.instances({ stack: 'web' });
-
-async function events(type: EngineEvent['type'], stack = 'web'): Promise<EngineEvent[]> {
-  const out: EngineEvent[] = [];
-  for await (const e of plane.daemon.engine.events({ stack })) if (e.type === type) out.push(e);
-  return out;
-}
-
-/** Waits for a recorded event of a type that satisfies `test` (events are written as they happen). */
-function eventually(
-  type: EngineEvent['type'],
-  test: (e: EngineEvent) => boolean = () => true,
-  timeoutMs = 20_000,
-  stack = 'web',
-): Promise<EngineEvent> {
-  return until(
-    `a ${type} event`,
-    async () => (await events(type, stack)).find(test),
-    timeoutMs,
-  ).catch(async (error: unknown) => {
-    // What did happen, for whoever reads the failure.
-    for await (const e of plane.daemon.engine.events({ stack }))
-      if (e.type !== 'progress') console.error(e.at, e.type, e.message);
-    throw error;
-  });
-}
-
-/** Two healthy, serving instances of the current revision (after a heal or a deploy). */
-async function settled(): Promise<InstanceInfo[]> {
-  return until('two serving instances', async () => {
-    const list = await web();
-    return list.length === 2 && list.every((i) => i.serving && i.state === 'running') && list;
-  });
-}
+const { instances: web, events, eventually, settled } = watch(() => plane);
 
 /** Samples the number of running processes of the service until stopped; returns the largest seen. */
 function sampleCount(): { stop(): Promise<number> } {
