@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { dockerForTests } from '../src/runtime/testing/docker.js';
 
 import type { TestPlane } from './support/engine.js';
 import { get, load, startPlane } from './support/engine.js';
+import { quickReconcile, until } from './support/watch.js';
 
 const available = await dockerForTests();
 let plane: TestPlane;
@@ -22,7 +22,7 @@ beforeAll(async () => {
   copyFileSync('/bin/busybox', join(dir, 'busybox'));
   plane = await startPlane({
     dir,
-    reconcile: { intervalMs: 300, driftIntervalMs: 3_600_000, orphanGraceMs: 500 },
+    reconcile: quickReconcile,
   });
 }, 120_000);
 afterAll(async () => {
@@ -58,14 +58,16 @@ describe.skipIf(!available)('the Docker example, end to end', () => {
     const before = await plane.daemon.engine.instances({ stack: 'web' });
     const victim = before[0];
     await docker.getContainer(victim?.container ?? '').kill({ signal: 'SIGKILL' });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const now = await plane.daemon.engine.instances({ stack: 'web' });
-      if (now.length === 2 && now.every((i) => i.serving) && !now.some((i) => i.id === victim?.id))
-        break;
-      if (Date.now() > deadline) throw new Error('the killed container was not replaced');
-      await sleep(50);
-    }
+    await until(
+      'the killed container to be replaced',
+      async () => {
+        const now = await plane.daemon.engine.instances({ stack: 'web' });
+        return (
+          now.length === 2 && now.every((i) => i.serving) && !now.some((i) => i.id === victim?.id)
+        );
+      },
+      30_000,
+    );
     const { ok, failures } = await traffic.stop();
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(10);

@@ -2,21 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { TestPlane } from './support/engine.js';
 import { get, startPlane } from './support/engine.js';
-import { until, watch } from './support/watch.js';
+import { quickReconcile, until, watch } from './support/watch.js';
 
 // A plane of its own: failures other tests cause must not count towards this crash loop.
 let plane: TestPlane;
 beforeAll(async () => {
-  plane = await startPlane({
-    reconcile: {
-      intervalMs: 300,
-      driftIntervalMs: 3_600_000,
-      crashLoopFailures: 4,
-      failureWindowMs: 30_000,
-      backoffBaseMs: 200,
-      backoffMaxMs: 1000,
-    },
-  });
+  plane = await startPlane({ reconcile: quickReconcile });
   expect((await plane.apply({ version: '1' })).status).toBe('converged');
 }, 60_000);
 afterAll(async () => {

@@ -11,22 +11,11 @@ import { portIsFree } from '../src/runtime/index.js';
 
 import type { TestPlane } from './support/engine.js';
 import { get, load, startPlane } from './support/engine.js';
-import { until, watch } from './support/watch.js';
+import { quickReconcile, until, watch } from './support/watch.js';
 
 let plane: TestPlane;
 beforeAll(async () => {
-  plane = await startPlane({
-    reconcile: {
-      intervalMs: 300,
-      orphanGraceMs: 500,
-      // Scans run when a test asks for one.
-      driftIntervalMs: 3_600_000,
-      crashLoopFailures: 4,
-      failureWindowMs: 30_000,
-      backoffBaseMs: 200,
-      backoffMaxMs: 1000,
-    },
-  });
+  plane = await startPlane({ reconcile: quickReconcile });
   expect((await plane.apply({ version: '1' })).status).toBe('converged');
 }, 60_000);
 afterAll(async () => {

@@ -1,3 +1,4 @@
+import type { TokenInfo } from '../api/index.js';
 import type {
   ApplyResult,
   EngineEvent,
@@ -31,13 +32,7 @@ export interface StackRequestBody {
 export type OnEvent = (event: EngineEvent) => void;
 
 /** A token as the daemon lists it (never its secret). */
-export interface TokenInfo {
-  readonly id: string;
-  readonly role: 'viewer' | 'deployer' | 'admin';
-  readonly name: string;
-  readonly createdAt: string;
-  readonly createdBy: string;
-}
+export type { TokenInfo };
 
 export interface ApiClientOptions {
   readonly baseUrl: string;

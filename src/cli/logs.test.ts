@@ -6,7 +6,7 @@ import type { TestDaemon } from '../api/testing/index.js';
 import { startTestDaemon } from '../api/testing/index.js';
 
 import { main } from './index.js';
-import { runCli } from './testing.js';
+import { capture, runCli } from './testing.js';
 
 let daemon: TestDaemon;
 beforeEach(async () => {
@@ -52,9 +52,7 @@ describe('drover logs', () => {
   });
 
   it('follows new lines until interrupted, then exits 0', async () => {
-    const stdout = new PassThrough();
-    let text = '';
-    stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const stdout = capture();
     const stop = new AbortController();
     const running = main(['node', 'drover', 'logs', 'hello/web', '--follow', '--tail', '0'], {
       env: env(),
@@ -64,7 +62,7 @@ describe('drover logs', () => {
     });
     await expect.poll(() => daemon.engine.calls.some((c) => c.method === 'logs')).toBe(true);
     daemon.engine.log({ instance: 'web-77d01e', stream: 'stdout', line: 'GET / 200' });
-    await expect.poll(() => text).toBe('web-77d01e | GET / 200\n');
+    await expect.poll(() => stdout.text()).toBe('web-77d01e | GET / 200\n');
     stop.abort();
     expect(await running).toBe(0);
   });
@@ -83,21 +81,17 @@ describe('drover logs', () => {
   });
 
   it('exits 3 when the daemon goes away while following', async () => {
-    const stderr = new PassThrough();
-    let errors = '';
-    stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    const stdout = new PassThrough();
-    let text = '';
-    stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const stderr = capture();
+    const stdout = capture();
     const running = main(['node', 'drover', 'logs', 'hello/web', '-f'], {
       env: env(),
       stdout,
       stderr,
     });
-    await expect.poll(() => text).toContain('GET /missing 404');
+    await expect.poll(() => stdout.text()).toContain('GET /missing 404');
     await daemon.close();
     expect(await running).toBe(3);
-    expect(errors).toContain(`drover: lost the connection to the daemon at ${daemon.url}`);
+    expect(stderr.text()).toContain(`drover: lost the connection to the daemon at ${daemon.url}`);
     daemon = await startTestDaemon();
   });
 });

@@ -7,14 +7,7 @@ import type { EngineEvent } from '../engine/types.js';
 import type { CliContext } from './context.js';
 import { useColor, useLiveProgress } from './context.js';
 import { progressPrinter } from './progress.js';
-import { screen } from './testing.js';
-
-function capture(): { out: PassThrough; text: () => string } {
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  return { out, text: () => Buffer.concat(chunks).toString('utf8') };
-}
+import { capture, screen } from './testing.js';
 
 let seq = 0;
 const event = (e: Partial<EngineEvent>): EngineEvent => ({
@@ -34,7 +27,8 @@ describe('progressPrinter', () => {
   ];
 
   it('off a terminal: one plain line per event, columns from the known names', () => {
-    const { out, text } = capture();
+    const out = capture();
+    const text = out.text;
     const print = progressPrinter(out, { color: false, live: false, names: ['web', 'route'] });
     for (const e of events) print(e);
     expect(text()).toBe(
@@ -49,7 +43,8 @@ describe('progressPrinter', () => {
   });
 
   it('on a terminal: one line per resource, in place, cut to the width', () => {
-    const { out, text } = capture();
+    const out = capture();
+    const text = out.text;
     const print = progressPrinter(out, { color: true, live: true, columns: 30, rows: 24 });
     for (const e of events) print(e);
     expect(screen(text())).toEqual([
@@ -59,7 +54,8 @@ describe('progressPrinter', () => {
   });
 
   it('goes on in plain lines once the block would be taller than the terminal', () => {
-    const { out, text } = capture();
+    const out = capture();
+    const text = out.text;
     const print = progressPrinter(out, { color: false, live: true, columns: 80, rows: 4 });
     for (const name of ['a', 'b', 'c'])
       print(event({ resource: name, phase: 'starting', message: name }));

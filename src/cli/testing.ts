@@ -16,22 +16,24 @@ export interface RunOptions {
 }
 
 /** Runs the CLI in-process with captured output and the given environment. */
+/** A stream to give the CLI as stdout or stderr; `text()` is everything written to it so far. */
+export function capture(tty = false): PassThrough & { isTTY?: boolean; text: () => string } {
+  const stream = new PassThrough() as PassThrough & { isTTY?: boolean; text: () => string };
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.text = () => Buffer.concat(chunks).toString('utf8');
+  stream.isTTY = tty;
+  return stream;
+}
+
 export async function runCli(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
   tty = false,
   options: RunOptions = {},
 ): Promise<CliRun> {
-  const capture = (): PassThrough & { isTTY?: boolean; text: () => string } => {
-    const stream = new PassThrough() as PassThrough & { isTTY?: boolean; text: () => string };
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.text = () => Buffer.concat(chunks).toString('utf8');
-    stream.isTTY = tty;
-    return stream;
-  };
-  const stdout = capture();
-  const stderr = capture();
+  const stdout = capture(tty);
+  const stderr = capture(tty);
   const stdin = new PassThrough() as PassThrough & { isTTY?: boolean };
   stdin.isTTY = options.input !== undefined;
   stdin.end(options.input ?? '');

@@ -25,6 +25,7 @@ import type {
   InstanceBook,
   RevisionBook,
   StackRevisionBook,
+  StoredRevision,
   TargetBook,
 } from './state.js';
 import type { Actor, ApplyResult } from './types.js';
@@ -78,6 +79,14 @@ export async function builtArtifact(
 /** The aad that binds sealed properties to their revision record. */
 export const revisionAad = (stack: string, resource: string, revision: string): string =>
   `revision:${stack}/${resource}/${revision}`;
+
+/** The full properties a stored revision holds sealed (they may hold secrets). */
+export function openRevision(
+  sealer: Sealer,
+  stored: Pick<StoredRevision, 'stack' | 'resource' | 'id' | 'sealed'>,
+): unknown {
+  return sealer.openJson(stored.sealed, revisionAad(stored.stack, stored.resource, stored.id));
+}
 
 /**
  * Applies a resolved stack: the plan's actions in dependency order, in

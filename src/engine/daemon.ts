@@ -18,7 +18,7 @@ import { openDefaultStore } from '../store/index.js';
 import type { ResolvedStack } from '../template/index.js';
 
 import type { ApplyContext } from './apply.js';
-import { revisionAad, serviceTarget } from './apply.js';
+import { openRevision, serviceTarget } from './apply.js';
 import { ConfigTemplates } from './config-templates.js';
 import { finishKeep } from './deploy/strategies.js';
 import type { DeployContext } from './deploy/types.js';
@@ -390,10 +390,7 @@ export class Daemon {
     const recorded = (await readRecordedState(this.store, stack)).resources[resource];
     const stored = recorded && (await this.books.revisions.get(stack, resource, recorded.revision));
     if (!recorded || !stored) throw new Error(`the content of ${stack}/${resource} is not known`);
-    const props = this.sealer.openJson(
-      stored.sealed,
-      revisionAad(stack, resource, recorded.revision),
-    ) as { content: string };
+    const props = openRevision(this.sealer, stored) as { content: string };
     this.contents.set(`${stack}/${resource}`, props.content);
     return props.content;
   }

@@ -14,7 +14,7 @@ import type { Json, ResolvedResource, ResolvedStack } from '../template/index.js
 import { compileStack } from '../template/index.js';
 
 import type { ApplyContext } from './apply.js';
-import { applyStack, revisionAad } from './apply.js';
+import { applyStack, openRevision } from './apply.js';
 import { InvalidTemplateError, NotFoundError } from './errors.js';
 import type { EventLog } from './events.js';
 import { serviceLogs } from './logs.js';
@@ -408,12 +408,7 @@ export class DroverEngine implements Engine {
       const stored = await this.parts.revisions.get(stack, name, id);
       if (stored === undefined)
         throw new NotFoundError(`revision ${id.slice(0, 12)} of ${stack}/${name} is not recorded`);
-      list.push(
-        resourceFrom(
-          stored,
-          this.parts.sealer.openJson(stored.sealed, revisionAad(stack, name, id)),
-        ),
-      );
+      list.push(resourceFrom(stored, openRevision(this.parts.sealer, stored)));
     }
     return {
       name: stack,

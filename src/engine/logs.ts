@@ -4,7 +4,7 @@ import { Redactor } from '../secrets/index.js';
 import type { Store } from '../store/index.js';
 import { isHiddenDigest } from '../template/index.js';
 
-import { revisionAad } from './apply.js';
+import { openRevision } from './apply.js';
 import { NotFoundError } from './errors.js';
 import { readRecordedState } from './records.js';
 import type { InstanceBook, InstanceRecord, RevisionBook } from './state.js';
@@ -223,14 +223,14 @@ class SecretRedactor {
   private async addHidden(revision: string): Promise<void> {
     const stored = await this.sources.revisions.get(this.stack, this.service, revision);
     if (stored === undefined) return;
-    const properties = await this.open(this.service, revision);
+    const properties = openRevision(this.sources.sealer, stored);
     for (const value of hiddenValues(stored.spec, properties)) this.redactor.add(value);
   }
 
   private async open(resource: string, revision: string): Promise<unknown> {
     const stored = await this.sources.revisions.get(this.stack, resource, revision);
     if (stored === undefined) return undefined;
-    return this.sources.sealer.openJson(stored.sealed, revisionAad(this.stack, resource, revision));
+    return openRevision(this.sources.sealer, stored);
   }
 }
 

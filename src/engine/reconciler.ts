@@ -18,12 +18,12 @@ import type {
   Runtime,
   RuntimeKind,
 } from '../runtime/index.js';
-import { HealthMonitor, probeFor } from '../runtime/index.js';
+import { describeExit, HealthMonitor, probeFor } from '../runtime/index.js';
 import type { Sealer } from '../secrets/index.js';
 import type { Store } from '../store/index.js';
 import type { ServiceProperties } from '../template/index.js';
 
-import { revisionAad, serviceTarget } from './apply.js';
+import { openRevision, serviceTarget } from './apply.js';
 import {
   DeployError,
   drainAndStop,
@@ -126,7 +126,8 @@ export class Reconciler {
   /** Instances forgotten already: a pass that read the records before that must not forget them twice. */
   private readonly gone = new Set<string>();
   private readonly orphans = new Map<string, OrphanView>();
-  private readonly monitors = new Map<string, { stop: AbortController; revision: string }>();
+  /** Instance id → what stops its health monitor. */
+  private readonly monitors = new Map<string, AbortController>();
   private readonly drifted = new Map<string, DriftFinding>();
   private readonly failed = new Set<string>();
   private readonly renderedSeen = new Set<string>();
@@ -373,9 +374,9 @@ export class Reconciler {
       wanted.add(r.id);
       if (!this.monitors.has(r.id)) this.monitor(r);
     }
-    for (const [id, m] of this.monitors) {
+    for (const [id, stop] of this.monitors) {
       if (!wanted.has(id)) {
-        m.stop.abort();
+        stop.abort();
         this.monitors.delete(id);
       }
     }
@@ -383,7 +384,7 @@ export class Reconciler {
 
   private monitor(record: InstanceRecord): void {
     const stop = new AbortController();
-    this.monitors.set(record.id, { stop, revision: record.revision });
+    this.monitors.set(record.id, stop);
     void (async () => {
       const target = await this.target(record.stack, record.service, record.revision);
       const runtime = await this.parts.deploy.runtime(record.runtime);
@@ -449,10 +450,7 @@ export class Reconciler {
           throw new Error(
             `revision ${revision.slice(0, 12)} of ${stack}/${service} is not recorded`,
           );
-        const props = this.parts.sealer.openJson(
-          stored.sealed,
-          revisionAad(stack, service, revision),
-        ) as ServiceProperties;
+        const props = openRevision(this.parts.sealer, stored) as ServiceProperties;
         return serviceTarget(this.parts, stack, service, revision, props, WHO);
       })();
       target.catch(() => this.targets.delete(key));
@@ -595,10 +593,7 @@ export class Reconciler {
     try {
       const seen = this.observed.get(record.id);
       const exit = seen?.instance.exit;
-      const how =
-        exit === undefined
-          ? ''
-          : ` (${exit.exitCode !== null ? `code ${exit.exitCode}` : (exit.signal ?? exit.note ?? 'exit status unknown')}${exit.oomKilled ? ', out of memory' : ''})`;
+      const how = exit === undefined ? '' : ` (${describeExit(exit)})`;
       this.noteFailure(record, exit !== undefined && !killedFromOutside(exit));
       this.parts.health.delete(record.id);
       // Stopped through its runtime even when the list did not show it: never leave a process behind a forgotten record.
@@ -875,7 +870,7 @@ export class Reconciler {
     this.wake?.();
     if (this.timer) clearInterval(this.timer);
     if (this.driftTimer) clearInterval(this.driftTimer);
-    for (const m of this.monitors.values()) m.stop.abort();
+    for (const stop of this.monitors.values()) stop.abort();
     this.monitors.clear();
     await this.running;
     await Promise.allSettled([...this.tasks]);

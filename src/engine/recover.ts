@@ -4,7 +4,7 @@ import type { Sealer } from '../secrets/index.js';
 import type { Store } from '../store/index.js';
 import type { ResolvedResourceOf } from '../template/index.js';
 
-import { builtArtifact, revisionAad } from './apply.js';
+import { builtArtifact, openRevision } from './apply.js';
 import type { ConfigTemplates } from './config-templates.js';
 import type { NewEvent } from './events.js';
 import { forgetInstance } from './forget.js';
@@ -112,7 +112,7 @@ export async function recover(parts: RecoverParts): Promise<ApplyTarget[]> {
       if (r.type !== 'Drover::ConfigTemplate' && r.type !== 'Drover::Job') continue;
       const stored = await parts.books.revisions.get(stack, name, r.revision);
       if (stored === undefined) continue;
-      const properties = parts.sealer.openJson(stored.sealed, revisionAad(stack, name, r.revision));
+      const properties = openRevision(parts.sealer, stored);
       const resource = {
         name,
         type: r.type,

@@ -1,4 +1,4 @@
-export { dotString, toDot } from './dot.js';
+export { toDot } from './dot.js';
 export type {
   GraphEdge,
   GraphNode,

@@ -13,7 +13,6 @@ export {
   LOG_LEVELS,
   logEvent,
   logRequest,
-  REDACTED_PATHS,
 } from './log.js';
 export type {
   InstanceSample,

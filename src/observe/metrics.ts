@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 import type { SeriesSnapshot } from '../proxy/index.js';
 
-import { proxyExposition, proxyFamilies } from './proxy-families.js';
+import { proxyExposition } from './proxy-families.js';
 
 /**
  * An engine event as the metrics read it: the engine's `EngineEvent` fits.
@@ -216,9 +216,6 @@ export class DroverMetrics {
       },
     });
     this.withProcess = options.processMetrics ?? true;
-    for (const name of proxyFamilies)
-      if (this.registry.getSingleMetric(name) !== undefined)
-        throw new Error(`metric ${name} is registered twice`);
   }
 
   /** Counts what an engine event tells. */

@@ -31,3 +31,4 @@ export type {
   RuntimeKind,
   RuntimeOptions,
 } from './runtime.js';
+export { describeExit } from './runtime.js';

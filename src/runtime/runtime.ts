@@ -73,6 +73,13 @@ export interface ExitStatus {
   readonly note?: string;
 }
 
+/** An exit for people: `code 3`, `SIGKILL, out of memory`, or why it is unknown. */
+export function describeExit(exit: ExitStatus): string {
+  const how =
+    exit.exitCode !== null ? `code ${exit.exitCode}` : (exit.signal ?? exit.note ?? 'unknown');
+  return exit.oomKilled === true ? `${how}, out of memory` : how;
+}
+
 /** An instance as found on the machine, with the markers it carries. */
 export interface ObservedInstance {
   readonly handle: InstanceHandle;

@@ -1,8 +1,24 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import type { ReconcilerOptions } from '../../src/engine/reconciler.js';
 import type { EngineEvent, InstanceInfo } from '../../src/engine/types.js';
 
 import type { TestPlane } from './engine.js';
+
+/**
+ * A reconcile loop quick enough for tests: passes every 300 ms, orphans
+ * stopped after 500 ms, a crash loop at 4 crashes, short backoffs; drift
+ * scans only when a test asks for one.
+ */
+export const quickReconcile: ReconcilerOptions = {
+  intervalMs: 300,
+  orphanGraceMs: 500,
+  driftIntervalMs: 3_600_000,
+  crashLoopFailures: 4,
+  failureWindowMs: 30_000,
+  backoffBaseMs: 200,
+  backoffMaxMs: 1000,
+};
 
 /** Polls `probe` until it gives a value (not undefined or false); fails after `timeoutMs`. */
 export async function until<T>(

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { createColors } from 'picocolors';
 
+import type { Role } from '../../api/index.js';
+import { roles } from '../../api/index.js';
 import type { TokenInfo } from '../api-client.js';
 import type { CliContext } from '../context.js';
 import { useColor } from '../context.js';
@@ -12,10 +14,8 @@ import type { OutputOptions } from '../output.js';
 import { printData, withOutputOption } from '../output.js';
 import { shortTime, table } from '../table.js';
 
-const ROLES = ['viewer', 'deployer', 'admin'] as const;
-
 interface CreateOptions extends DaemonOptions, OutputOptions {
-  readonly role: (typeof ROLES)[number];
+  readonly role: Role;
   readonly name?: string;
 }
 
@@ -37,7 +37,7 @@ export function tokenCommand(
         '--role <role>',
         'viewer reads; deployer also plans, applies, destroys and rolls back; admin also manages tokens',
       )
-        .choices(ROLES)
+        .choices(roles)
         .makeOptionMandatory(),
     )
     .option('--name <name>', 'who the token acts as in history and audit (default: role and id)');

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import type { Endpoint, EndpointKey } from '../../registry/index.js';
 import type { HealthCheckSpec, InstanceHandle, Runtime } from '../../runtime/index.js';
-import { HealthMonitor, probeFor } from '../../runtime/index.js';
+import { describeExit, HealthMonitor, probeFor } from '../../runtime/index.js';
 import { EngineError } from '../errors.js';
 import type { InstanceRecord } from '../state.js';
 
@@ -131,7 +131,7 @@ export async function waitReady(
   const watchExit = (async () => {
     for await (const event of runtime.events(exits.signal)) {
       if (event.type === 'exit' && event.id === record.id) {
-        exited = `it exited (${event.exitCode === null ? (event.signal ?? 'unknown') : `code ${event.exitCode}`}${event.oomKilled ? ', out of memory' : ''})`;
+        exited = `it exited (${describeExit(event)})`;
         monitor.stop();
         return;
       }

@@ -35,7 +35,8 @@ function onEvent(e) {
     // The registry takes the new weights just after the event: look again then.
     setTimeout(() => schedule(0), 600);
   }
-  schedule(150, DRIFT_EVENTS.has(e.type));
+  // A drift scan reads every instance: only for what changes the stack on screen.
+  schedule(150, DRIFT_EVENTS.has(e.type) && e.stack === session.stack);
 }
 
 /** @param {'live' | 'connecting' | 'reconnecting'} state */
