@@ -53,8 +53,10 @@ if (await dockerForTests()) {
         },
       };
     },
-    // Above testing/docker.ts's freePort() range, which docker.test.ts uses at the same time.
-    { basePort: 49100 },
+    // Below testing/docker.ts's freePort() range, which docker.test.ts uses at the same
+    // time, and below the ephemeral range, where a parallel test's outgoing connection
+    // could hold the port when busybox binds it.
+    { basePort: 30600 },
   );
 } else {
   describe.skip('Runtime contract: docker (no Docker engine)', () => undefined);

@@ -34,8 +34,12 @@ export async function dockerForTests(socketPath?: string): Promise<boolean> {
 
 const handedOut = new Set<number>();
 
-/** A port nothing listens on, from a high range, never the same one twice in a process. */
-export async function freePort(min = 41000, max = 48999): Promise<number> {
+/**
+ * A port nothing listens on, never the same one twice in a process. The range
+ * sits below Linux's ephemeral range (32768–60999), so an outgoing connection
+ * of a test running alongside can't take it before the container binds it.
+ */
+export async function freePort(min = 31000, max = 32699): Promise<number> {
   const span = max - min + 1;
   const start = Math.floor(Math.random() * span);
   for (let i = 0; i < span; i++) {
