@@ -34,10 +34,12 @@ beforeAll(async () => {
   workloads = writeNodeWorkloads();
   writeFileSync(
     join(workloads, 'family.js'),
-    // A parent that starts a grandchild ignoring SIGTERM, then prints lots.
-    `const { spawn } = require('node:child_process');
+    // A parent that ignores SIGTERM (before anything else, so a test seeing the
+    // grandchild knows the parent ignores it too), starts a grandchild ignoring
+    // SIGTERM, then prints lots.
+    `process.on('SIGTERM', () => {});
+const { spawn } = require('node:child_process');
 spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"], { stdio: 'ignore' });
-process.on('SIGTERM', () => {});
 let n = 0;
 const t = setInterval(() => { console.log('line ' + (n++) + ' ' + 'x'.repeat(100)); if (n >= 200) clearInterval(t); }, 1);
 setInterval(() => {}, 1000);
