@@ -9,8 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import autocannon from 'autocannon';
-
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
 const CONNECTIONS = 64;
 const dir = mkdtempSync(join(tmpdir(), 'drover-bench-proxy-'));
@@ -88,14 +86,44 @@ function wrk(port: number): number {
   return Number(rps);
 }
 
-async function latency(port: number, rate: number): Promise<{ p50: number; p99: number }> {
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}/`,
-    connections: 32,
-    duration: SECONDS,
-    overallRate: rate,
-  });
-  return { p50: result.latency.p50, p99: result.latency.p99 };
+/** wrk's figure with its unit ("612.00us", "1.20ms", "2.00s") in milliseconds. */
+function millis(text: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text);
+  if (m === null) throw new Error(`unexpected wrk latency '${text}'`);
+  const scale = { us: 0.001, ms: 1, s: 1000 }[m[2] as 'us' | 'ms' | 's'];
+  return Number(m[1]) * scale;
+}
+
+/**
+ * Latency at a fixed rate: wrk (C, on CPU 0, so the load generator takes
+ * nothing from the proxy's core) with one request per millisecond per
+ * connection, as many connections as the rate needs.
+ */
+function latency(port: number, rate: number): { p50: number; p99: number; rps: number } {
+  const script = join(dir, 'fixed-rate.lua');
+  writeFileSync(script, 'function delay() return 1 end\n');
+  const out = execFileSync(
+    'taskset',
+    [
+      '-c',
+      '0',
+      'wrk',
+      '-t1',
+      `-c${Math.max(1, Math.round(rate / 1000))}`,
+      `-d${SECONDS}s`,
+      '--latency',
+      '-s',
+      script,
+      `http://127.0.0.1:${port}/`,
+    ],
+    { encoding: 'utf8' },
+  );
+  const p50 = /^\s+50%\s+(\S+)/m.exec(out)?.[1];
+  const p99 = /^\s+99%\s+(\S+)/m.exec(out)?.[1];
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1];
+  if (p50 === undefined || p99 === undefined || rps === undefined)
+    throw new Error(`wrk said:\n${out}`);
+  return { p50: millis(p50), p99: millis(p99), rps: Number(rps) };
 }
 
 interface Row {
@@ -106,6 +134,8 @@ interface Row {
   cpuUs?: number;
   p50?: number;
   p99?: number;
+  /** The rate the latency was measured at. */
+  offered?: number;
 }
 
 try {
@@ -175,22 +205,28 @@ backend be
   }
   const nginxRow = rows[1] as Row;
   const rate = Math.round((nginxRow.rps ?? 0) * 0.3);
-  for (const row of rows) Object.assign(row, await latency(row.port, rate));
+  for (const row of rows) {
+    const { p50, p99, rps } = latency(row.port, rate);
+    Object.assign(row, { p50, p99, offered: rps });
+  }
   const direct = rows[0] as Row;
 
   console.log(
     `bench/proxy: backend nginx (1 worker) and wrk on CPU 0; single-process proxies pinned to CPU 1;`,
   );
   console.log(
-    `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s; latency with autocannon at ${rate} req/s (30% of nginx proxy's throughput)`,
+    `throughput: wrk -t1 -c${CONNECTIONS} -d${SECONDS}s; latency: wrk on CPU 0 at ${rate} req/s offered (30% of nginx proxy's throughput),`,
+  );
+  console.log(
+    `one request per ms per connection; "+ms" is the latency added to the direct figure (direct p50 ${direct.p50?.toFixed(3)} ms, p99 ${direct.p99?.toFixed(3)} ms)`,
   );
   console.log('');
   console.log(
-    `${'target'.padEnd(26)} ${'req/s'.padStart(8)} ${'vs nginx'.padStart(9)} ${'CPU µs/req'.padStart(11)} ${'vs nginx'.padStart(9)} ${'p50 +ms'.padStart(8)} ${'p99 +ms'.padStart(8)}`,
+    `${'target'.padEnd(26)} ${'req/s'.padStart(8)} ${'vs nginx'.padStart(9)} ${'CPU µs/req'.padStart(11)} ${'vs nginx'.padStart(9)} ${'p50 +ms'.padStart(8)} ${'p99 +ms'.padStart(8)} ${'at req/s'.padStart(9)}`,
   );
   for (const row of rows) {
     const added = (v: number | undefined, d: number | undefined): string =>
-      row === direct ? '-' : ((v ?? 0) - (d ?? 0)).toFixed(2);
+      row === direct ? '-' : ((v ?? 0) - (d ?? 0)).toFixed(3);
     console.log(
       [
         row.name.padEnd(26),
@@ -204,6 +240,7 @@ backend be
           : `${((nginxRow.cpuUs ?? 0) / row.cpuUs).toFixed(2)}x`.padStart(9),
         added(row.p50, direct.p50).padStart(8),
         added(row.p99, direct.p99).padStart(8),
+        (row.offered ?? 0).toFixed(0).padStart(9),
       ].join(' '),
     );
   }

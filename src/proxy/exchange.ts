@@ -1,8 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 import type { AccessLog } from './access-log.js';
-import { endToEnd, headerValue } from './headers.js';
+import type { ClientConnection, ClientRequest } from './client.js';
+import { endToEnd } from './headers.js';
 import type { ProxyMetrics, Series } from './metrics.js';
 import type { Backend, Connection, ConnectionUser } from './pool.js';
 import type { ResponseHandler, ResponseHead } from './response-reader.js';
@@ -22,8 +22,6 @@ const REWRITTEN = new Set([
 export interface ExchangeContext {
   readonly metrics: ProxyMetrics;
   readonly accessLog?: AccessLog;
-  /** Answers with a response of the proxy's own (502, 504...). */
-  replyRaw(res: ServerResponse, status: number, message: string): void;
   /** Called once when the exchange is over, whatever happened. */
   finished(exchange: Exchange): void;
   /**
@@ -61,8 +59,7 @@ export class Exchange implements ConnectionUser, ResponseHandler {
 
   constructor(
     private readonly ctx: ExchangeContext,
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
+    readonly req: ClientRequest,
     readonly start: number,
     readonly route: ProxyRoute,
     readonly host: string,
@@ -73,27 +70,29 @@ export class Exchange implements ConnectionUser, ResponseHandler {
     timeoutMs: number,
   ) {
     this.deadline = start + timeoutMs;
+    this.client = req.connection;
     this.reader = new ResponseReader(this, req.method === 'HEAD');
-    const raw = req.rawHeaders;
     const body =
-      headerValue(raw, 'transfer-encoding') !== undefined
-        ? 'chunked'
-        : headerValue(raw, 'content-length');
+      req.header('transfer-encoding') !== undefined ? 'chunked' : req.header('content-length');
     this.bodySent = body === undefined || body === '0';
-    this.replayable = this.bodySent && IDEMPOTENT.has(req.method ?? '');
+    this.replayable = this.bodySent && IDEMPOTENT.has(req.method);
     connection.user = this;
-    connection.socket.write(this.requestHead(body));
+    this.client.onClientClosed = () => this.clientClosed();
+    connection.socket.write(this.requestHead(body), 'latin1');
     if (!this.bodySent) this.sendBody(body === 'chunked');
   }
 
+  /** Where the response goes. */
+  private readonly client: ClientConnection;
+
   private requestHead(body: string | undefined): string {
     const req = this.req;
-    const originalHost = req.headers.host ?? this.host;
+    const originalHost = req.header('host') ?? this.host;
     let head = `${req.method} ${this.path} HTTP/1.1\r\nHost: ${originalHost}\r\n`;
     const headers = endToEnd(req.rawHeaders, REWRITTEN);
     for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    const forwardedFor = req.headers['x-forwarded-for'];
-    const client = req.socket.remoteAddress ?? '';
+    const forwardedFor = req.joined('x-forwarded-for');
+    const client = this.client.remoteAddress;
     head += `X-Forwarded-For: ${forwardedFor ? `${forwardedFor}, ${client}` : client}\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: ${originalHost}\r\n`;
     if (body === 'chunked') head += 'Transfer-Encoding: chunked\r\n';
     else if (body !== undefined) head += `Content-Length: ${body}\r\n`;
@@ -103,19 +102,28 @@ export class Exchange implements ConnectionUser, ResponseHandler {
   /** Streams the request body with backpressure, framed as the client framed it. */
   private sendBody(chunked: boolean): void {
     const socket = this.connection.socket;
-    this.req.on('data', (chunk: Buffer) => {
-      const ok = chunked
-        ? socket.write(`${chunk.length.toString(16)}\r\n${chunk.toString('latin1')}\r\n`, 'latin1')
-        : socket.write(chunk);
-      if (!ok) {
-        this.req.pause();
-        socket.once('drain', () => this.req.resume());
-      }
-    });
-    this.req.once('end', () => {
-      if (chunked) socket.write('0\r\n\r\n');
-      this.bodySent = true;
-    });
+    this.req.readBody(
+      (chunk) => {
+        if (this.done) return;
+        let ok: boolean;
+        if (chunked) {
+          socket.cork();
+          socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+          socket.write(chunk);
+          ok = socket.write('\r\n', 'latin1');
+          socket.uncork();
+        } else ok = socket.write(chunk);
+        if (!ok) {
+          this.client.pause();
+          socket.once('drain', () => this.client.resume());
+        }
+      },
+      () => {
+        if (this.done) return;
+        if (chunked) socket.write('0\r\n\r\n', 'latin1');
+        this.bodySent = true;
+      },
+    );
   }
 
   // Upstream connection events.
@@ -138,15 +146,20 @@ export class Exchange implements ConnectionUser, ResponseHandler {
       this.fail('upstream switched protocols on a request that did not ask to');
       return;
     }
-    this.res.writeHead(h.status, h.reason || undefined, h.endToEnd);
+    this.client.writeHead(
+      h.status,
+      h.reason,
+      h.endToEnd,
+      h.framing === 'none' ? 'none' : h.framing === 'length' ? 'length' : 'stream',
+    );
   }
 
   data(chunk: Buffer): void {
-    if (!this.res.write(chunk) && !this.paused) {
+    if (!this.client.write(chunk) && !this.paused) {
       // The client reads slower than the backend sends: hold the backend until it catches up.
       this.paused = true;
       this.connection.socket.pause();
-      this.res.once('drain', () => this.unpause());
+      this.client.onceDrain(() => this.unpause());
     }
   }
 
@@ -159,11 +172,13 @@ export class Exchange implements ConnectionUser, ResponseHandler {
   }
 
   end(): void {
-    this.res.end();
+    if (this.done) return;
+    // The upstream connection goes back first, so a pipelined request after this one can use it.
     this.settle(
       this.response?.status ?? 502,
       (this.response?.keepAlive ?? false) && !this.reader.overrun,
     );
+    this.client.end();
   }
 
   error(error: Error): void {
@@ -178,8 +193,8 @@ export class Exchange implements ConnectionUser, ResponseHandler {
   /** No response head by the deadline. */
   timedOut(timeoutMs: number): void {
     if (this.done || this.response !== undefined) return;
-    this.ctx.replyRaw(this.res, 504, `upstream did not answer within ${timeoutMs} ms`);
     this.settle(504, false, 'timeout');
+    this.client.reply(504, `upstream did not answer within ${timeoutMs} ms`);
   }
 
   get answered(): boolean {
@@ -188,7 +203,7 @@ export class Exchange implements ConnectionUser, ResponseHandler {
 
   private fail(message: string): void {
     if (this.done) return;
-    if (this.replayable && this.response === undefined && !this.res.headersSent) {
+    if (this.replayable && this.response === undefined && !this.client.headersSent) {
       const again = this.ctx.retry(this);
       if (again !== undefined) {
         this.abandon();
@@ -196,12 +211,12 @@ export class Exchange implements ConnectionUser, ResponseHandler {
         return;
       }
     }
-    if (!this.res.headersSent) {
-      this.ctx.replyRaw(this.res, 502, message);
+    if (!this.client.headersSent) {
       this.settle(502, false, message);
+      this.client.reply(502, message);
     } else {
-      this.res.destroy();
       this.settle(this.response?.status ?? 502, false, message);
+      this.client.destroy();
     }
   }
 
@@ -234,8 +249,8 @@ export class Exchange implements ConnectionUser, ResponseHandler {
     if (log === undefined) return;
     log({
       time: new Date().toISOString(),
-      remote: this.req.socket.remoteAddress ?? '',
-      method: this.req.method ?? '',
+      remote: this.client.remoteAddress,
+      method: this.req.method,
       host: this.host,
       path: this.path,
       status,

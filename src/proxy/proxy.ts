@@ -1,11 +1,13 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer, STATUS_CODES } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { STATUS_CODES } from 'node:http';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
 import type { RegistrySnapshot } from '../registry/index.js';
 
 import type { AccessLog } from './access-log.js';
+import type { ClientRequest } from './client.js';
+import { ClientConnection } from './client.js';
 import { ListenError } from './errors.js';
 import type { ExchangeContext } from './exchange.js';
 import { Exchange } from './exchange.js';
@@ -27,6 +29,10 @@ export interface ProxyOptions {
   /** A backend leaving the pool gets this long to finish its requests. */
   readonly drainTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
+  /** A client's request head must arrive within this long (slow-header attacks). */
+  readonly headersTimeoutMs?: number;
+  /** An idle kept-alive client connection is closed after this long. */
+  readonly keepAliveTimeoutMs?: number;
   readonly maxIdlePerBackend?: number;
   readonly metrics?: ProxyMetrics;
   readonly accessLog?: AccessLog;
@@ -54,8 +60,7 @@ export class Proxy {
   private readonly sweeper: NodeJS.Timeout;
   /** Requests waiting on a backend, for the response timeout. */
   private readonly inFlight = new Set<Exchange>();
-  /** The exchange each client connection is in (node serves one request at a time per connection). */
-  private readonly current = new Map<Socket, Exchange>();
+  private readonly clients = new Set<ClientConnection>();
   private readonly context: ExchangeContext;
   private readonly options: Required<Omit<ProxyOptions, 'metrics' | 'accessLog'>> &
     Pick<ProxyOptions, 'accessLog'>;
@@ -68,44 +73,40 @@ export class Proxy {
       responseTimeoutMs: options.responseTimeoutMs ?? 60_000,
       drainTimeoutMs: options.drainTimeoutMs ?? 30_000,
       idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+      headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 65_000,
       maxIdlePerBackend: options.maxIdlePerBackend ?? 256,
       accessLog: options.accessLog,
     };
     this.metrics = options.metrics ?? new ProxyMetrics();
-    this.server = createServer(
-      { keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 0 },
-      (req, res) => this.handle(req, res),
-    );
-    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
-      this.upgrade(req, socket, head),
-    );
-    this.server.on('connection', (socket: Socket) => {
-      socket.once('close', () => {
-        this.current.get(socket)?.clientClosed();
-        this.current.delete(socket);
-      });
-    });
-    this.server.on('clientError', (_error, socket: Socket) => {
-      if (socket.writable)
-        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      else socket.destroy();
+    const handler = {
+      request: (req: ClientRequest) => this.handle(req),
+      upgrade: (req: ClientRequest, socket: Socket, head: Buffer) =>
+        this.upgrade(req, socket, head),
+    };
+    const limits = {
+      headersTimeoutMs: this.options.headersTimeoutMs,
+      keepAliveTimeoutMs: this.options.keepAliveTimeoutMs,
+    };
+    this.server = createServer({ noDelay: true }, (socket) => {
+      const client = new ClientConnection(socket, handler, limits);
+      this.clients.add(client);
+      socket.once('close', () => this.clients.delete(client));
     });
     this.context = {
       metrics: this.metrics,
       accessLog: this.options.accessLog,
-      replyRaw: (res, status, message) => this.replyRaw(res, status, message),
       finished: (exchange) => {
         this.inFlight.delete(exchange);
-        if (this.current.get(exchange.req.socket) === exchange)
-          this.current.delete(exchange.req.socket);
       },
       retry: (exchange) => {
         const pool = this.config.pools.get(exchange.route.pool);
         const tried = exchange.tried ?? new Set<Backend>();
         tried.add(exchange.backend);
-        if (pool?.select(tried) === undefined || exchange.res.destroyed) return undefined;
-        const { req, res, start, route, path, host } = exchange;
-        return () => this.forward({ req, res, start, route, path, host, tried }, pool);
+        if (pool?.select(tried) === undefined || exchange.req.connection.destroyed)
+          return undefined;
+        const { req, start, route, path, host } = exchange;
+        return () => this.forward({ req, start, route, path, host, tried }, pool);
       },
     };
     // One timer for draining and response timeouts, not one per request.
@@ -126,7 +127,7 @@ export class Proxy {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     for (const backend of [...this.backends.values(), ...this.draining]) backend.close(true);
-    this.server.closeAllConnections();
+    for (const client of this.clients) client.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -201,6 +202,7 @@ export class Proxy {
       this.lastIdleSweep = wall;
       for (const backend of this.backends.values())
         backend.closeIdle(wall - this.options.idleTimeoutMs);
+      for (const client of this.clients) client.expire(wall);
     }
     this.sweepDraining(wall);
   }
@@ -227,18 +229,18 @@ export class Proxy {
     };
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  private handle(req: ClientRequest): void {
     const start = performance.now();
-    const target = normalizeTarget(req.url ?? '');
-    if (!target.ok) return this.reply(req, res, start, 400, target.reason);
-    const host = normalizeHost(target.host ?? req.headers.host);
+    const target = normalizeTarget(req.url);
+    if (!target.ok) return this.reply(req, start, 400, target.reason);
+    const host = normalizeHost(target.host ?? req.header('host'));
     const config = this.config;
     const route = config.routes.match(host, target.path);
     if (route === undefined)
-      return this.reply(req, res, start, 404, `no route for ${host}${target.path}`);
+      return this.reply(req, start, 404, `no route for ${host}${target.path}`);
     const pool = config.pools.get(route.pool);
     this.forward(
-      { req, res, start, route, path: target.path + target.query, host, tried: undefined },
+      { req, start, route, path: target.path + target.query, host, tried: undefined },
       pool,
     );
   }
@@ -247,14 +249,8 @@ export class Proxy {
     const backend = pool?.select(x.tried);
     if (backend === undefined) {
       return x.tried === undefined
-        ? this.reply(x.req, x.res, x.start, 503, `no healthy backend for ${x.route.pool}`)
-        : this.reply(
-            x.req,
-            x.res,
-            x.start,
-            502,
-            `could not connect to any backend of ${x.route.pool}`,
-          );
+        ? this.reply(x.req, x.start, 503, `no healthy backend for ${x.route.pool}`)
+        : this.reply(x.req, x.start, 502, `could not connect to any backend of ${x.route.pool}`);
     }
     backend.outstanding++;
     backend.acquire((error, connection) => {
@@ -266,7 +262,7 @@ export class Proxy {
         return this.forward(x, pool);
       }
       backend.succeeded();
-      if (x.res.destroyed) {
+      if (x.req.connection.destroyed) {
         backend.outstanding--;
         backend.release(connection);
         return;
@@ -274,7 +270,6 @@ export class Proxy {
       const exchange = new Exchange(
         this.context,
         x.req,
-        x.res,
         x.start,
         x.route,
         x.host,
@@ -286,12 +281,11 @@ export class Proxy {
       );
       exchange.tried = x.tried;
       this.inFlight.add(exchange);
-      this.current.set(x.req.socket, exchange);
     });
   }
 
-  private upgrade(req: IncomingMessage, client: Socket, head: Buffer): void {
-    const target = normalizeTarget(req.url ?? '');
+  private upgrade(req: ClientRequest, client: Socket, head: Buffer): void {
+    const target = normalizeTarget(req.url);
     const refuse = (status: number, message: string): void => {
       const body = `${status} ${STATUS_CODES[status] ?? ''}: ${message}\n`;
       client.end(
@@ -299,7 +293,7 @@ export class Proxy {
       );
     };
     if (!target.ok) return refuse(400, target.reason);
-    const host = normalizeHost(target.host ?? req.headers.host);
+    const host = normalizeHost(target.host ?? req.header('host'));
     const route = this.config.routes.match(host, target.path);
     if (route === undefined) return refuse(404, `no route for ${host}${target.path}`);
     const backend = this.config.pools.get(route.pool)?.select();
@@ -308,43 +302,23 @@ export class Proxy {
   }
 
   /** A response of the proxy's own: short and clear, counted and logged. */
-  private reply(
-    req: IncomingMessage,
-    res: ServerResponse,
-    start: number,
-    status: number,
-    message: string,
-  ): void {
-    this.replyRaw(res, status, message);
+  private reply(req: ClientRequest, start: number, status: number, message: string): void {
     this.options.accessLog?.({
       time: new Date().toISOString(),
-      remote: req.socket.remoteAddress ?? '',
-      method: req.method ?? '',
-      host: normalizeHost(req.headers.host),
-      path: req.url ?? '',
+      remote: req.connection.remoteAddress,
+      method: req.method,
+      host: normalizeHost(req.header('host')),
+      path: req.url,
       status,
       durationMs: performance.now() - start,
       error: message,
     });
-  }
-
-  private replyRaw(res: ServerResponse, status: number, message: string): void {
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const body = `${status} ${STATUS_CODES[status] ?? ''}: ${message}\n`;
-    res.writeHead(status, {
-      'content-type': 'text/plain; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-    });
-    res.end(body);
+    req.connection.reply(status, message);
   }
 }
 
 interface Pending {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: ClientRequest;
   readonly start: number;
   readonly route: ProxyRoute;
   readonly path: string;

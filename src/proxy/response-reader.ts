@@ -13,6 +13,8 @@ export interface ResponseHead {
   readonly endToEnd: string[];
   /** Whether the connection can carry another request after this response. */
   readonly keepAlive: boolean;
+  /** How the body is delimited: none, by the Content-Length in the headers, chunked, or by close. */
+  readonly framing: Framing['kind'];
 }
 
 export interface ResponseHandler {
@@ -256,6 +258,7 @@ export class ResponseReader {
       headers,
       endToEnd,
       keepAlive: !close && this.framing.kind !== 'close' && status !== 101,
+      framing: this.framing.kind,
     });
     return false;
   }

@@ -1,6 +1,6 @@
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 
+import type { ClientRequest } from './client.js';
 import { connectionListed } from './headers.js';
 import type { Backend } from './pool.js';
 
@@ -20,7 +20,7 @@ const DROPPED = new Set([
  * backend that answers anything else has that answer passed on.
  */
 export function proxyUpgrade(options: {
-  req: IncomingMessage;
+  req: ClientRequest;
   client: Socket;
   head: Buffer;
   backend: Backend;
@@ -44,17 +44,18 @@ export function proxyUpgrade(options: {
     const upstream = connection.socket;
     // Upgrade and Connection are hop-by-hop, but they are the request here: keep them.
     const listed = connectionListed(req.rawHeaders);
-    let text = `${req.method} ${path} HTTP/1.1\r\nHost: ${req.headers.host ?? ''}\r\n`;
+    const host = req.header('host') ?? '';
+    let text = `${req.method} ${path} HTTP/1.1\r\nHost: ${host}\r\n`;
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
       const name = req.rawHeaders[i] as string;
       const lower = name.toLowerCase();
       if (DROPPED.has(lower) || (listed.has(lower) && lower !== 'upgrade')) continue;
       text += `${name}: ${req.rawHeaders[i + 1]}\r\n`;
     }
-    const forwardedFor = req.headers['x-forwarded-for'];
-    const remote = req.socket.remoteAddress ?? '';
-    text += `X-Forwarded-For: ${forwardedFor ? `${forwardedFor}, ${remote}` : remote}\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: ${req.headers.host ?? ''}\r\n\r\n`;
-    upstream.write(text);
+    const forwardedFor = req.joined('x-forwarded-for');
+    const remote = req.connection.remoteAddress;
+    text += `X-Forwarded-For: ${forwardedFor ? `${forwardedFor}, ${remote}` : remote}\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: ${host}\r\n\r\n`;
+    upstream.write(text, 'latin1');
     if (head.length > 0) upstream.write(head);
 
     const close = (): void => {
