@@ -274,7 +274,10 @@ export class ClientConnection {
     this.headersSent = true;
   }
 
-  /** Writes body bytes; false when the client should be given time to read (wait for drain). */
+  /**
+   * Writes body bytes; false when the client should be given time to read
+   * (wait for drain). `chunk` may be reused by the caller once this returns.
+   */
   write(chunk: Buffer): boolean {
     if (chunk.length === 0) return true;
     const head = this.pendingHead;
@@ -283,12 +286,12 @@ export class ClientConnection {
       const size = `${head ?? ''}${chunk.length.toString(16)}\r\n`;
       this.socket.cork();
       this.socket.write(size, 'latin1');
-      this.socket.write(chunk);
+      this.socket.write(Buffer.from(chunk));
       const ok = this.socket.write(CRLF, 'latin1');
       this.socket.uncork();
       return ok;
     }
-    if (head === undefined) return this.socket.write(chunk);
+    if (head === undefined) return this.socket.write(Buffer.from(chunk));
     // One write for the head and the first bytes: one packet for a small response.
     const first = Buffer.allocUnsafe(head.length + chunk.length);
     first.write(head, 0, 'latin1');

@@ -5,10 +5,19 @@ import type { Endpoint } from '../registry/index.js';
 
 /** What listens on an upstream connection while it carries a request. */
 export interface ConnectionUser {
+  /** Bytes read; `chunk` is only valid during the call (copy what is kept). */
   onData(chunk: Buffer): void;
   onEnd(): void;
   onError(error: Error): void;
 }
+
+/**
+ * Pooled upstream connections read into this one buffer (reads run one at a
+ * time on the event loop): no buffer is allocated per read and the socket's
+ * stream machinery is skipped, which matters on the proxy's hot path. A
+ * reader copies what it keeps beyond its callback.
+ */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
 
 /**
  * A kept-alive upstream connection. Its socket listeners are attached once and
@@ -21,7 +30,6 @@ export class Connection {
   reused = false;
 
   constructor(readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => this.user?.onData(chunk));
     socket.on('end', () => this.user?.onEnd());
     socket.on('close', () => this.user?.onEnd());
     socket.on('error', (error: Error) => this.user?.onError(error));
@@ -66,12 +74,40 @@ export class Backend {
         return;
       }
     }
+    let connection: Connection | undefined;
+    const socket = connect({
+      host: this.endpoint.address,
+      port: this.endpoint.port,
+      noDelay: true,
+      onread: {
+        buffer: readBuffer,
+        callback: (length) => {
+          connection?.user?.onData(readBuffer.subarray(0, length));
+          return true;
+        },
+      },
+    });
+    this.opened((connection = new Connection(socket)), callback);
+  }
+
+  /**
+   * A connection of its own, never pooled, read as a stream (`data` events):
+   * for a protocol upgrade, which pipes it to the client.
+   */
+  dedicated(callback: (error: Error | undefined, connection?: Connection) => void): void {
     const socket = connect({
       host: this.endpoint.address,
       port: this.endpoint.port,
       noDelay: true,
     });
-    const connection = new Connection(socket);
+    this.opened(new Connection(socket), callback);
+  }
+
+  private opened(
+    connection: Connection,
+    callback: (error: Error | undefined, connection?: Connection) => void,
+  ): void {
+    const socket = connection.socket;
     this.connections.add(connection);
     socket.once('close', () => this.forget(connection));
     const timer = setTimeout(

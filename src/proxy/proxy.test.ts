@@ -350,6 +350,60 @@ describe('failures', () => {
     expect(reply.status).toBe(502);
     expect(reply.body).toContain('both Content-Length and chunked');
   });
+
+  it('reassembles responses that arrive in pieces while other responses are read in between', async () => {
+    // Upstream reads share one buffer: a piece kept for later must not be overwritten by the next read.
+    const pieces = [
+      'HTTP/1.1 200 OK\r\nContent-Le',
+      'ngth: 11\r\nX-Piece: ye',
+      's\r\n\r\nhello',
+      ' world',
+    ];
+    const chunkedPieces = [
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n',
+      '5\r\nchu',
+      'nk\r\n',
+      '1',
+      '\r\ns\r\n0\r\n',
+      '\r\n',
+    ];
+    const slow = await backend('slow', (req) => {
+      const list = req.url === '/chunked' ? chunkedPieces : pieces;
+      void (async () => {
+        for (const piece of list) {
+          req.socket.write(piece);
+          await sleep(30);
+        }
+      })();
+    });
+    const fast = await backend('fast', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('x'.repeat(2000));
+    });
+    const { proxy, port } = await proxyWith();
+    proxy.update(
+      snapshot(
+        [
+          route({ name: 'slow', path: '/', service: 'slow' }),
+          route({ name: 'fast', path: '/fast', service: 'fast' }),
+        ],
+        [endpoint(slow, { service: 'slow' }), endpoint(fast, { service: 'fast' })],
+      ),
+    );
+    let busy = true;
+    const noise = (async () => {
+      while (busy) expect((await send(port, { path: '/fast' })).body).toBe('x'.repeat(2000));
+    })();
+    const [plain, chunked] = await Promise.all([
+      send(port, { path: '/plain' }),
+      send(port, { path: '/chunked' }),
+    ]);
+    busy = false;
+    await noise;
+    expect(plain).toMatchObject({ status: 200, body: 'hello world' });
+    expect(plain.headers['x-piece']).toBe('yes');
+    expect(chunked).toMatchObject({ status: 200, body: 'chunks' });
+  });
 });
 
 describe('draining and pool switches', () => {

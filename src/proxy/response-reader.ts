@@ -19,6 +19,7 @@ export interface ResponseHead {
 
 export interface ResponseHandler {
   head(head: ResponseHead): void;
+  /** Body bytes; `chunk` is only valid during the call. */
   data(chunk: Buffer): void;
   end(): void;
   error(error: Error): void;
@@ -72,6 +73,7 @@ export class ResponseReader {
     );
   }
 
+  /** Reads bytes; `chunk` may be reused by the caller once this returns. */
   feed(chunk: Buffer): void {
     let input: Buffer = this.buffer === undefined ? chunk : Buffer.concat([this.buffer, chunk]);
     this.buffer = undefined;
@@ -92,7 +94,7 @@ export class ResponseReader {
         if (end < 0) {
           if (input.length > MAX_HEAD)
             throw new ResponseError('upstream response head is too large');
-          this.buffer = input;
+          this.keep(input);
           return Buffer.alloc(0);
         }
         const informational = this.parseHead(input.toString('latin1', 0, end));
@@ -113,7 +115,7 @@ export class ResponseReader {
         const eol = input.indexOf('\r\n');
         if (eol < 0) {
           if (input.length > 1024) throw new ResponseError('malformed chunk size line');
-          this.buffer = input;
+          this.keep(input);
           return Buffer.alloc(0);
         }
         const line = input.toString('latin1', 0, eol);
@@ -132,7 +134,7 @@ export class ResponseReader {
       }
       case 'chunk-crlf': {
         if (input.length < 2) {
-          this.buffer = input;
+          this.keep(input);
           return Buffer.alloc(0);
         }
         if (input[0] !== 0x0d || input[1] !== 0x0a) throw new ResponseError('malformed chunk end');
@@ -144,7 +146,7 @@ export class ResponseReader {
         const eol = input.indexOf('\r\n');
         if (eol < 0) {
           if (input.length > MAX_HEAD) throw new ResponseError('upstream trailers are too large');
-          this.buffer = input;
+          this.keep(input);
           return Buffer.alloc(0);
         }
         if (eol === 0) this.finish();
@@ -282,6 +284,11 @@ export class ResponseReader {
         this.state = 'body';
         return rest;
     }
+  }
+
+  /** Keeps an incomplete piece for the next read: a copy, as the caller's buffer is reused. */
+  private keep(input: Buffer): void {
+    this.buffer = Buffer.from(input);
   }
 
   private finish(): void {

@@ -35,7 +35,7 @@ export function proxyUpgrade(options: {
     released = true;
     backend.outstanding--;
   };
-  backend.acquire((error, connection) => {
+  backend.dedicated((error, connection) => {
     if (error !== undefined || connection === undefined) {
       release();
       backend.eject(Date.now());
