@@ -26,7 +26,7 @@ import type {
   ResolveResult,
 } from './resolved.js';
 import type { ResourceTypeName } from './types/index.js';
-import { isResourceType, resourceTypes } from './types/index.js';
+import { compiledSchema, isResourceType, resourceTypes } from './types/index.js';
 import type { Json, Path, Value } from './values.js';
 import {
   containsUnknown,
@@ -314,7 +314,7 @@ async function resolveResource(
   const def = resourceTypes[type];
   const locator = treeLocator(declared.properties, () => declared.propertiesLoc);
   const { value: plain, hidden, unknown, refs } = unwrap(value);
-  const parsed = def.schema.safeParse(plain);
+  const parsed = compiledSchema(type).safeParse(plain);
   if (!parsed.success) {
     reportIssues(parsed.error.issues, {
       schema: def.schema,
