@@ -25,7 +25,7 @@ import type {
   ResolvedResource,
   ResolveResult,
 } from './resolved.js';
-import type { ResourceTypeName } from './types/index.js';
+import type { AttributeContext, ResourceTypeName } from './types/index.js';
 import { compiledSchema, isResourceType, resourceTypes } from './types/index.js';
 import type { Json, Path, Value } from './values.js';
 import {
@@ -61,6 +61,8 @@ export interface ResolveOptions {
 
 interface Run {
   readonly options: ResolveOptions;
+  /** What attribute values are computed from; the same for every resource. */
+  readonly attributeContext: AttributeContext;
   /** Keyed digest of a hidden value, computed once per distinct value. */
   hide(value: unknown): Json;
   readonly diagnostics: Diagnostics;
@@ -84,6 +86,11 @@ export async function resolveStack(
   const templateProblems = new Map<string, string | undefined>();
   const run: Run = {
     options,
+    attributeContext: {
+      stack: options.stack,
+      home: options.home,
+      proxyUrl: options.proxyUrl ?? 'http://127.0.0.1:8080',
+    },
     hide: (value) => {
       const text = canonicalJson(value);
       let digest = hidden.get(text);
@@ -195,10 +202,8 @@ async function resolveTemplate(
       if (state?.status === 'disabled') return 'disabled';
       const declared = template.resources.get(name);
       if (declared === undefined) return undefined;
-      return {
-        ref: state?.ref ?? new Ref(prefix + name, declared.type),
-        attributes: state?.attributes ?? UNKNOWN,
-      };
+      // A resolved resource's state has its ref and attributes already.
+      return state ?? { ref: new Ref(prefix + name, declared.type), attributes: UNKNOWN };
     },
     mapping: (name) => template.mappings.get(name),
   };
@@ -339,7 +344,8 @@ async function resolveResource(
   if (finished === undefined) return undefined;
   const properties = finished.properties as Record<string, unknown>;
 
-  const hiddenPaths: Path[] = [...hidden, ...(def.secretProperties ?? []).map((p) => [p])];
+  const hiddenPaths: Path[] = hidden;
+  for (const name of def.secretProperties ?? []) hiddenPaths.push([name]);
   const contentRefs = def.onRevisionChange === 'replace' && refs.length > 0;
   const spec = buildSpec(
     properties,
@@ -353,11 +359,7 @@ async function resolveResource(
   const revision = sha256(`${type}\n${canonicalRevisionJson(spec, def.settings)}`);
   const attributes = def.attributeValues(
     { name: qualified, properties: properties as never, revision },
-    {
-      stack: run.options.stack,
-      home: run.options.home,
-      proxyUrl: run.options.proxyUrl ?? 'http://127.0.0.1:8080',
-    },
+    run.attributeContext,
   );
   return {
     name: qualified,
