@@ -12,6 +12,7 @@ import { Diagnostics } from './errors.js';
 import type { EvalScope } from './evaluate.js';
 import { evaluate, evaluateCondition } from './evaluate.js';
 import { conditionRefs } from './expr.js';
+import type { Finished } from './finish.js';
 import { finishProperties } from './finish.js';
 import { topologicalOrder } from './graph.js';
 import type { Template, TemplateResource } from './load.js';
@@ -264,7 +265,7 @@ async function resolveTemplate(
       states.set(name, { ref, status: 'unknown', attributes: UNKNOWN, members: [] });
       continue;
     }
-    const resolved = await resolveResource(
+    let resolved = resolveResource(
       declared,
       declared.type,
       qualified,
@@ -273,6 +274,7 @@ async function resolveTemplate(
       template.dir,
       run,
     );
+    if (resolved instanceof Promise) resolved = await resolved;
     if (resolved === undefined) {
       states.set(name, { ref, status: 'unknown', attributes: UNKNOWN, members: [] });
       continue;
@@ -307,7 +309,8 @@ async function resolveTemplate(
   return { outputs, outputValues, parameters };
 }
 
-async function resolveResource(
+/** Checks and finishes a resource's properties; a promise only when its type's finisher is asynchronous. */
+function resolveResource(
   declared: TemplateResource,
   type: ResourceTypeName,
   qualified: string,
@@ -315,7 +318,7 @@ async function resolveResource(
   dependsOn: readonly string[],
   dir: string,
   run: Run,
-): Promise<ResolvedResource | undefined> {
+): Promise<ResolvedResource | undefined> | ResolvedResource | undefined {
   const def = resourceTypes[type];
   const locator = treeLocator(declared.properties, () => declared.propertiesLoc);
   const { value: plain, hidden, unknown, refs } = unwrap(value);
@@ -333,7 +336,7 @@ async function resolveResource(
     return undefined;
   }
   if (unknown.length > 0) return undefined;
-  const finished = await finishProperties(type, parsed.data, {
+  const finished = finishProperties(type, parsed.data, {
     diagnostics: run.diagnostics,
     dir,
     locator,
@@ -341,9 +344,25 @@ async function resolveResource(
     digest: run.digest,
     checkTemplate: run.checkTemplate,
   });
-  if (finished === undefined) return undefined;
-  const properties = finished.properties as Record<string, unknown>;
+  const record = (done: Finished | undefined): ResolvedResource | undefined =>
+    done && recordResource(declared, type, qualified, done, hidden, refs, dependsOn, dir, run);
+  return finished instanceof Promise ? finished.then(record) : record(finished);
+}
 
+/** The resolved resource: its spec, revision and attributes. */
+function recordResource(
+  declared: TemplateResource,
+  type: ResourceTypeName,
+  qualified: string,
+  finished: Finished,
+  hidden: Path[],
+  refs: readonly { path: Path }[],
+  dependsOn: readonly string[],
+  dir: string,
+  run: Run,
+): ResolvedResource {
+  const def = resourceTypes[type];
+  const properties = finished.properties as Record<string, unknown>;
   const hiddenPaths: Path[] = hidden;
   for (const name of def.secretProperties ?? []) hiddenPaths.push([name]);
   const contentRefs = def.onRevisionChange === 'replace' && refs.length > 0;
