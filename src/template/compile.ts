@@ -188,7 +188,7 @@ function compileArgs(fn: string, arg: Node, call: Node, scope: CompileScope): Ca
 
   switch (fn) {
     case 'get_param': {
-      const [nameNode, ...keys] = arg.kind === 'seq' ? arg.items : [arg];
+      const nameNode = arg.kind === 'seq' ? arg.items[0] : arg;
       const name = literalName(nameNode);
       if (name === undefined || (arg.kind === 'seq' && arg.items.length === 0)) {
         return wrong('a parameter name, or [name, key, ...]');
@@ -201,7 +201,7 @@ function compileArgs(fn: string, arg: Node, call: Node, scope: CompileScope): Ca
         );
         return undefined;
       }
-      return { fn, name, keys: keys.map(value) };
+      return { fn, name, keys: arg.kind === 'seq' ? arg.items.slice(1).map(value) : [] };
     }
     case 'get_resource': {
       const name = literalName(arg);
