@@ -110,9 +110,8 @@ export function compile(node: Node, scope: CompileScope, mode: Mode = 'value'): 
   }
   if (node.kind === 'seq') {
     if (mode === 'condition') return notACondition(node, scope);
-    const items = node.items.map((child) => compile(child, scope));
-    if (allLiteral(node.items, items)) return node;
-    return new CompiledSeq(node, items);
+    const items = compileChildren(node.items, itself, scope);
+    return items === undefined ? node : new CompiledSeq(node, items);
   }
   const only = node.entries[0];
   if (node.entries.length === 1 && only !== undefined) {
@@ -128,26 +127,40 @@ export function compile(node: Node, scope: CompileScope, mode: Mode = 'value'): 
     }
   }
   if (mode === 'condition') return notACondition(node, scope);
-  const sources = node.entries.map((entry) => entry.value);
-  const values = sources.map((child) => compile(child, scope));
-  if (allLiteral(sources, values)) return node;
+  const entries = compileChildren(node.entries, valueOf, scope);
+  if (entries === undefined) return node;
   // Entries whose value compiled to itself are kept as they are.
   return new CompiledMap(
     node,
-    node.entries.map((entry, i) => {
-      const value = values[i] as Expr;
+    entries.map((value, i) => {
+      const entry = node.entries[i] as MapEntry;
       return value === entry.value ? entry : new ExprEntry(entry, value);
     }),
   );
 }
 
 /**
- * Whether every child compiled to itself, which compile does only for what
- * is literal: then the collection is literal too, and is its own Expr.
+ * Compiles a collection's children; undefined when every one compiled to
+ * itself, which compile does only for what is literal: then the collection
+ * is literal too, and is its own Expr. Literal collections are nearly all of
+ * a template, so they get no arrays of their own here.
  */
-function allLiteral(sources: readonly Node[], compiled: readonly Expr[]): boolean {
-  return compiled.every((expr, i) => expr === sources[i]);
+function compileChildren<T>(
+  children: readonly T[],
+  nodeOf: (child: T) => Node,
+  scope: CompileScope,
+): Expr[] | undefined {
+  let compiled: Expr[] | undefined;
+  for (let i = 0; i < children.length; i++) {
+    const source = nodeOf(children[i] as T);
+    const expr = compile(source, scope);
+    if (expr !== source) (compiled ??= children.map(nodeOf))[i] = expr;
+  }
+  return compiled;
 }
+
+const itself = (node: Node): Node => node;
+const valueOf = (entry: MapEntry): Node => entry.value;
 
 function notACondition(node: Node, scope: CompileScope): Expr {
   scope.diagnostics.add(
@@ -175,7 +188,7 @@ function compileArgs(fn: string, arg: Node, call: Node, scope: CompileScope): Ca
 
   switch (fn) {
     case 'get_param': {
-      const [nameNode, ...keys] = arg.kind === 'seq' ? arg.items : [arg];
+      const nameNode = arg.kind === 'seq' ? arg.items[0] : arg;
       const name = literalName(nameNode);
       if (name === undefined || (arg.kind === 'seq' && arg.items.length === 0)) {
         return wrong('a parameter name, or [name, key, ...]');
@@ -188,7 +201,7 @@ function compileArgs(fn: string, arg: Node, call: Node, scope: CompileScope): Ca
         );
         return undefined;
       }
-      return { fn, name, keys: keys.map(value) };
+      return { fn, name, keys: arg.kind === 'seq' ? arg.items.slice(1).map(value) : [] };
     }
     case 'get_resource': {
       const name = literalName(arg);

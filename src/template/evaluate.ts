@@ -74,8 +74,11 @@ function fail(
 
 function call(c: CallExpr, scope: EvalScope): Value {
   switch (c.fn) {
-    case 'get_param':
-      return index(scope.param(c.name), c.keys, scope, `parameter '${c.name}'`);
+    case 'get_param': {
+      const value = scope.param(c.name);
+      // Nearly every call names just the parameter: no key path to follow or describe.
+      return c.keys.length === 0 ? value : index(value, c.keys, scope, `parameter '${c.name}'`);
+    }
     case 'get_resource': {
       const target = scope.resource(c.name);
       if (target === 'disabled')
@@ -87,8 +90,10 @@ function call(c: CallExpr, scope: EvalScope): Value {
       if (target === 'disabled')
         return fail(scope, c.loc, 'REF_DISABLED', `'${c.name}' is left out by its condition`);
       if (target === undefined || isUnknown(target.attributes)) return UNKNOWN;
-      const attributes = target.attributes as Record<string, Value>;
-      return index(attributes[c.attribute], c.keys, scope, `${c.name}.${c.attribute}`);
+      const attribute = (target.attributes as Record<string, Value>)[c.attribute];
+      return c.keys.length === 0
+        ? attribute
+        : index(attribute, c.keys, scope, `${c.name}.${c.attribute}`);
     }
     case 'list_join':
       return listJoin(c, scope);
@@ -271,8 +276,10 @@ function strReplace(c: Extract<CallExpr, { fn: 'str_replace' }>, scope: EvalScop
 }
 
 function findInMap(c: Extract<CallExpr, { fn: 'find_in_map' }>, scope: EvalScope): Value {
-  const [name, key1, key2] = [c.map, c.key1, c.key2].map((e) => reveal(evaluate(e, scope)));
-  if ([name, key1, key2].some(isUnknown)) return UNKNOWN;
+  const name = reveal(evaluate(c.map, scope));
+  const key1 = reveal(evaluate(c.key1, scope));
+  const key2 = reveal(evaluate(c.key2, scope));
+  if (isUnknown(name) || isUnknown(key1) || isUnknown(key2)) return UNKNOWN;
   const mapName = text(name);
   const k1 = text(key1);
   const k2 = text(key2);

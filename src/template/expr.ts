@@ -76,6 +76,8 @@ export function isLiteral(expr: Expr): boolean {
 
 /** Every resource a value refers to (both branches of an `if` included). */
 export function resourceRefs(expr: Expr, out: { name: string; loc: Loc }[] = []): typeof out {
+  // A literal subtree has no calls: nothing to look for in it.
+  if (isLiteral(expr)) return out;
   switch (expr.kind) {
     case 'map':
       for (const e of expr.entries) resourceRefs(e.value, out);
@@ -96,6 +98,7 @@ export function resourceRefs(expr: Expr, out: { name: string; loc: Loc }[] = [])
 
 /** Every condition named inside a value. */
 export function conditionRefs(expr: Expr, out: { name: string; loc: Loc }[] = []): typeof out {
+  if (isLiteral(expr)) return out;
   if (expr.kind === 'cond') out.push(expr);
   if (expr.kind === 'map') for (const e of expr.entries) conditionRefs(e.value, out);
   if (expr.kind === 'seq') for (const item of expr.items) conditionRefs(item, out);

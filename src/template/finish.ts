@@ -142,11 +142,16 @@ function withRuntime<
   return { extra: {}, properties: { ...props, runtime } };
 }
 
-export async function finishProperties(
+/**
+ * Runs the type's finisher. Synchronous unless the finisher is (an artifact
+ * hashes its directory): callers await only a promise, so that a large stack
+ * does not pay a trip through the microtask queue for every resource.
+ */
+export function finishProperties(
   type: ResourceTypeName,
   props: unknown,
   ctx: FinishContext,
-): Promise<Finished | undefined> {
+): Promise<Finished | undefined> | Finished | undefined {
   const finisher = finishers[type] as Finisher<ResourceTypeName> | undefined;
   if (finisher === undefined) return { extra: {}, properties: props };
   return finisher(props as never, ctx);

@@ -24,8 +24,39 @@ export function describeCall(expr: Expr): string | undefined {
  * that names the root (e.g. `properties:`), for "missing key" messages.
  */
 export function treeLocator(root: Expr, rootKeyLoc?: () => Loc): Locator {
-  const walk = (path: Path): { expr: Expr; exact: boolean } => {
-    let expr = root;
+  return new TreeLocator(root, rootKeyLoc);
+}
+
+/** One object per checked value (a class, not closures): nearly all are never asked anything. */
+class TreeLocator implements Locator {
+  constructor(
+    private readonly root: Expr,
+    private readonly rootKeyLoc?: () => Loc,
+  ) {}
+
+  valueLoc(path: Path): { loc: Loc; exact: boolean; via?: string } {
+    const { expr, exact } = this.walk(path);
+    return { loc: expr.loc, exact, via: describeCall(expr) };
+  }
+
+  keyLoc(path: Path, key: string): Loc | undefined {
+    const { expr, exact } = this.walk(path);
+    return exact && expr.kind === 'map'
+      ? expr.entries.find((e) => e.key === key)?.keyLoc
+      : undefined;
+  }
+
+  ownerLoc(path: Path): Loc {
+    const last = path.at(-1);
+    if (path.length === 0) return this.rootKeyLoc?.() ?? this.root.loc;
+    return (
+      (typeof last === 'string' ? this.keyLoc(path.slice(0, -1), last) : undefined) ??
+      this.walk(path).expr.loc
+    );
+  }
+
+  private walk(path: Path): { expr: Expr; exact: boolean } {
+    let expr = this.root;
     for (const part of path) {
       let next: Expr | undefined;
       if (expr.kind === 'map') next = expr.entries.find((e) => e.key === String(part))?.value;
@@ -34,26 +65,5 @@ export function treeLocator(root: Expr, rootKeyLoc?: () => Loc): Locator {
       expr = next;
     }
     return { expr, exact: true };
-  };
-  const keyLoc = (path: Path, key: string): Loc | undefined => {
-    const { expr, exact } = walk(path);
-    return exact && expr.kind === 'map'
-      ? expr.entries.find((e) => e.key === key)?.keyLoc
-      : undefined;
-  };
-  return {
-    valueLoc: (path) => {
-      const { expr, exact } = walk(path);
-      return { loc: expr.loc, exact, via: describeCall(expr) };
-    },
-    keyLoc,
-    ownerLoc: (path) => {
-      const last = path.at(-1);
-      if (path.length === 0) return rootKeyLoc?.() ?? root.loc;
-      return (
-        (typeof last === 'string' ? keyLoc(path.slice(0, -1), last) : undefined) ??
-        walk(path).expr.loc
-      );
-    },
-  };
+  }
 }

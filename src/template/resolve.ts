@@ -12,6 +12,7 @@ import { Diagnostics } from './errors.js';
 import type { EvalScope } from './evaluate.js';
 import { evaluate, evaluateCondition } from './evaluate.js';
 import { conditionRefs } from './expr.js';
+import type { Finished } from './finish.js';
 import { finishProperties } from './finish.js';
 import { topologicalOrder } from './graph.js';
 import type { Template, TemplateResource } from './load.js';
@@ -25,8 +26,8 @@ import type {
   ResolvedResource,
   ResolveResult,
 } from './resolved.js';
-import type { ResourceTypeName } from './types/index.js';
-import { isResourceType, resourceTypes } from './types/index.js';
+import type { AttributeContext, ResourceTypeName } from './types/index.js';
+import { compiledSchema, isResourceType, resourceTypes } from './types/index.js';
 import type { Json, Path, Value } from './values.js';
 import {
   containsUnknown,
@@ -61,6 +62,8 @@ export interface ResolveOptions {
 
 interface Run {
   readonly options: ResolveOptions;
+  /** What attribute values are computed from; the same for every resource. */
+  readonly attributeContext: AttributeContext;
   /** Keyed digest of a hidden value, computed once per distinct value. */
   hide(value: unknown): Json;
   readonly diagnostics: Diagnostics;
@@ -84,6 +87,11 @@ export async function resolveStack(
   const templateProblems = new Map<string, string | undefined>();
   const run: Run = {
     options,
+    attributeContext: {
+      stack: options.stack,
+      home: options.home,
+      proxyUrl: options.proxyUrl ?? 'http://127.0.0.1:8080',
+    },
     hide: (value) => {
       const text = canonicalJson(value);
       let digest = hidden.get(text);
@@ -195,10 +203,8 @@ async function resolveTemplate(
       if (state?.status === 'disabled') return 'disabled';
       const declared = template.resources.get(name);
       if (declared === undefined) return undefined;
-      return {
-        ref: state?.ref ?? new Ref(prefix + name, declared.type),
-        attributes: state?.attributes ?? UNKNOWN,
-      };
+      // A resolved resource's state has its ref and attributes already.
+      return state ?? { ref: new Ref(prefix + name, declared.type), attributes: UNKNOWN };
     },
     mapping: (name) => template.mappings.get(name),
   };
@@ -259,7 +265,7 @@ async function resolveTemplate(
       states.set(name, { ref, status: 'unknown', attributes: UNKNOWN, members: [] });
       continue;
     }
-    const resolved = await resolveResource(
+    let resolved = resolveResource(
       declared,
       declared.type,
       qualified,
@@ -268,6 +274,7 @@ async function resolveTemplate(
       template.dir,
       run,
     );
+    if (resolved instanceof Promise) resolved = await resolved;
     if (resolved === undefined) {
       states.set(name, { ref, status: 'unknown', attributes: UNKNOWN, members: [] });
       continue;
@@ -302,7 +309,8 @@ async function resolveTemplate(
   return { outputs, outputValues, parameters };
 }
 
-async function resolveResource(
+/** Checks and finishes a resource's properties; a promise only when its type's finisher is asynchronous. */
+function resolveResource(
   declared: TemplateResource,
   type: ResourceTypeName,
   qualified: string,
@@ -310,11 +318,11 @@ async function resolveResource(
   dependsOn: readonly string[],
   dir: string,
   run: Run,
-): Promise<ResolvedResource | undefined> {
+): Promise<ResolvedResource | undefined> | ResolvedResource | undefined {
   const def = resourceTypes[type];
   const locator = treeLocator(declared.properties, () => declared.propertiesLoc);
   const { value: plain, hidden, unknown, refs } = unwrap(value);
-  const parsed = def.schema.safeParse(plain);
+  const parsed = compiledSchema(type).safeParse(plain);
   if (!parsed.success) {
     reportIssues(parsed.error.issues, {
       schema: def.schema,
@@ -328,7 +336,7 @@ async function resolveResource(
     return undefined;
   }
   if (unknown.length > 0) return undefined;
-  const finished = await finishProperties(type, parsed.data, {
+  const finished = finishProperties(type, parsed.data, {
     diagnostics: run.diagnostics,
     dir,
     locator,
@@ -336,10 +344,27 @@ async function resolveResource(
     digest: run.digest,
     checkTemplate: run.checkTemplate,
   });
-  if (finished === undefined) return undefined;
-  const properties = finished.properties as Record<string, unknown>;
+  const record = (done: Finished | undefined): ResolvedResource | undefined =>
+    done && recordResource(declared, type, qualified, done, hidden, refs, dependsOn, dir, run);
+  return finished instanceof Promise ? finished.then(record) : record(finished);
+}
 
-  const hiddenPaths: Path[] = [...hidden, ...(def.secretProperties ?? []).map((p) => [p])];
+/** The resolved resource: its spec, revision and attributes. */
+function recordResource(
+  declared: TemplateResource,
+  type: ResourceTypeName,
+  qualified: string,
+  finished: Finished,
+  hidden: Path[],
+  refs: readonly { path: Path }[],
+  dependsOn: readonly string[],
+  dir: string,
+  run: Run,
+): ResolvedResource {
+  const def = resourceTypes[type];
+  const properties = finished.properties as Record<string, unknown>;
+  const hiddenPaths: Path[] = hidden;
+  for (const name of def.secretProperties ?? []) hiddenPaths.push([name]);
   const contentRefs = def.onRevisionChange === 'replace' && refs.length > 0;
   const spec = buildSpec(
     properties,
@@ -353,11 +378,7 @@ async function resolveResource(
   const revision = sha256(`${type}\n${canonicalRevisionJson(spec, def.settings)}`);
   const attributes = def.attributeValues(
     { name: qualified, properties: properties as never, revision },
-    {
-      stack: run.options.stack,
-      home: run.options.home,
-      proxyUrl: run.options.proxyUrl ?? 'http://127.0.0.1:8080',
-    },
+    run.attributeContext,
   );
   return {
     name: qualified,
